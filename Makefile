@@ -1,0 +1,49 @@
+# Kakehashi: `make run` serves the demo, `make test` runs the whole suite. Both set up everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := lms
+
+# Debian packages: what the app needs to run, and what the tests need on top.
+RUN_PACKAGES := ca-certificates
+TEST_PACKAGES := postgresql
+
+.PHONY: run test setup setup-test migrate demo clean
+
+run: setup migrate demo
+	@echo ""
+	@echo "Kakehashi is starting at http://$(HOST):$(PORT)/"
+	@echo "Demo logins (password for all: shown on the right):"
+	@$(BIN)/flask lms logins
+	@echo ""
+	exec $(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: setup-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed
+	@./scripts/system-packages.sh $(RUN_PACKAGES)
+
+setup-test: setup
+	@./scripts/system-packages.sh $(TEST_PACKAGES)
+
+# Re-installs only when pyproject.toml changes; a stamp keeps repeated runs fast.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || ./scripts/system-packages.sh python3-venv
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+migrate: setup
+	$(BIN)/flask db upgrade
+
+demo: migrate
+	$(BIN)/flask lms demo
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,61 @@
+"""Kakehashi LMS: the application factory. No queries run here."""
+from __future__ import annotations
+
+from flask import Flask
+
+from lms import config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    config.load(app, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from pathlib import Path
+
+    from lms.extensions import babel, csrf, db, login_manager, migrate
+    from lms.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    from lms import sqlite  # noqa: F401  per-connection SQLite pragmas
+    from lms.auth import session  # noqa: F401  registers the user loader
+
+
+def register_blueprints(app: Flask) -> None:
+    from lms.admin.views import bp as admin_bp
+    from lms.auth.views import bp as auth_bp
+    from lms.catalog.authoring import bp as authoring_bp
+    from lms.catalog.views import bp as catalog_bp
+    from lms.people.views import bp as people_bp
+
+    for bp in (auth_bp, catalog_bp, authoring_bp, people_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from lms.auth.session import register_session_hooks
+    from lms.errors import register_error_handlers
+    from lms.i18n import register_template_helpers
+    from lms.security import register_security_headers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_session_hooks(app)
+    register_template_helpers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from lms.cli import lms_cli
+
+    app.cli.add_command(lms_cli)

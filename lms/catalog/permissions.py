@@ -1,0 +1,83 @@
+"""Who may see and change offerings, lessons and courses. Object checks and list filters together."""
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, select
+
+from lms.auth.models import Role, User
+from lms.catalog.models import Course, Enrollment, Lesson, Offering, OfferingStaff, StaffRole
+from lms.extensions import db
+
+
+def staff_role(user: User, offering: Offering) -> StaffRole | None:
+    if not user.is_authenticated:
+        return None
+    return db.session.scalar(select(OfferingStaff.role).where(
+        OfferingStaff.offering_id == offering.id, OfferingStaff.user_id == user.id))
+
+
+def enrollment_of(user: User, offering: Offering) -> Enrollment | None:
+    if not user.is_authenticated:
+        return None
+    return db.session.scalar(select(Enrollment).where(
+        Enrollment.offering_id == offering.id, Enrollment.student_id == user.id))
+
+
+def oversees_all(user: User) -> bool:
+    return user.is_authenticated and user.role in (Role.REGISTRAR, Role.ADMIN)
+
+
+def can_view_offering(user: User, offering: Offering) -> bool:
+    return (oversees_all(user) or staff_role(user, offering) is not None
+            or enrollment_of(user, offering) is not None)
+
+
+def can_view_lesson(user: User, offering: Offering, lesson: Lesson) -> bool:
+    """Students see published lessons of their offering; staff also preview hidden ones."""
+    if lesson.course_id != offering.course_id or not can_view_offering(user, offering):
+        return False
+    return lesson.published or oversees_all(user) or staff_role(user, offering) is not None
+
+
+def can_edit_course(user: User, course: Course) -> bool:
+    """Admins, the course's creator, and instructors (not assistants) of any of its offerings."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.INSTRUCTOR:
+        return False
+    if course.created_by_id == user.id:
+        return True
+    return bool(db.session.scalar(select(exists().where(
+        OfferingStaff.user_id == user.id, OfferingStaff.role == StaffRole.INSTRUCTOR,
+        OfferingStaff.offering_id == Offering.id, Offering.course_id == course.id))))
+
+
+def can_view_course_assets(user: User, course: Course) -> bool:
+    if oversees_all(user) or can_edit_course(user, course):
+        return True
+    if not user.is_authenticated:
+        return False
+    staffed = exists().where(OfferingStaff.user_id == user.id, OfferingStaff.offering_id == Offering.id)
+    enrolled = exists().where(Enrollment.student_id == user.id, Enrollment.offering_id == Offering.id)
+    return bool(db.session.scalar(select(exists().where(
+        Offering.course_id == course.id, staffed | enrolled))))
+
+
+def visible_offerings(user: User) -> Select:
+    """Offerings the user may open: all for registrars and admins, else taught or enrolled ones."""
+    query = select(Offering)
+    if oversees_all(user):
+        return query
+    staffed = select(OfferingStaff.offering_id).where(OfferingStaff.user_id == user.id)
+    enrolled = select(Enrollment.offering_id).where(Enrollment.student_id == user.id)
+    return query.where(Offering.id.in_(staffed) | Offering.id.in_(enrolled))
+
+
+def editable_courses(user: User) -> Select:
+    query = select(Course)
+    if user.role == Role.ADMIN:
+        return query
+    taught = (select(Offering.course_id).join(OfferingStaff)
+              .where(OfferingStaff.user_id == user.id, OfferingStaff.role == StaffRole.INSTRUCTOR))
+    return query.where((Course.created_by_id == user.id) | Course.id.in_(taught))

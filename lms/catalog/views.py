@@ -1,0 +1,122 @@
+"""What students and staff read: my courses, a course page, a lesson page, lesson assets."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, send_from_directory,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from lms import markdown
+from lms.catalog import permissions, services
+from lms.catalog.importer import ASSET_TYPES
+from lms.catalog.models import Course, Enrollment, Lesson, Module, Offering, Term
+from lms.extensions import db
+from lms.loading import load_or_404
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    query = (permissions.visible_offerings(current_user).join(Term).join(Course)
+             .order_by(Term.starts_on.desc(), Course.code))
+    offerings = db.session.scalars(query).all()
+    enrollments = {e.offering_id: e for e in db.session.scalars(
+        select(Enrollment).where(Enrollment.student_id == current_user.id))}
+    totals = services.published_lesson_count(list({o.course_id for o in offerings}))
+    done = services.completed_count([e.id for e in enrollments.values()])
+    return render_template("catalog/home.html", offerings=offerings, enrollments=enrollments,
+                           totals=totals, done=done)
+
+
+@bp.route("/offerings/<int:offering_id>")
+@login_required
+def offering(offering_id: int):
+    offering = load_or_404(Offering, offering_id, permissions.can_view_offering)
+    staff = permissions.staff_role(current_user, offering) or permissions.oversees_all(current_user)
+    modules = db.session.scalars(select(Module).where(Module.course_id == offering.course_id)
+                                 .order_by(Module.position)).all()
+    lessons = db.session.scalars(select(Lesson).where(Lesson.course_id == offering.course_id)
+                                 .order_by(Lesson.position)).all()
+    by_module: dict[int, list[Lesson]] = {}
+    for lesson in lessons:
+        if lesson.published or staff:
+            by_module.setdefault(lesson.module_id, []).append(lesson)
+    enrollment = permissions.enrollment_of(current_user, offering)
+    progress = services.progress_by_lesson(enrollment)
+    published = [x for x in lessons if x.published]
+    completed = sum(1 for x in published if progress.get(x.id) and progress[x.id].completed_at)
+    return render_template("catalog/offering.html", offering=offering, course=offering.course,
+                           modules=[m for m in modules if by_module.get(m.id)], by_module=by_module,
+                           progress=progress, enrollment=enrollment, completed=completed,
+                           total=len(published), can_edit=permissions.can_edit_course(current_user, offering.course))
+
+
+def _lesson_context(offering_id: int, lesson_id: int) -> tuple[Offering, Lesson]:
+    offering = load_or_404(Offering, offering_id, permissions.can_view_offering)
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != offering.course_id:
+        abort(404)
+    if not permissions.can_view_lesson(current_user, offering, lesson):
+        abort(404 if not lesson.published else 403)
+    return offering, lesson
+
+
+def render_lesson_body(lesson: Lesson):
+    course = lesson.course
+
+    def resolve(url: str) -> str:
+        if url.startswith("assets/") and course.slug:
+            return url_for("catalog.course_asset", course_id=course.id, name=url.removeprefix("assets/"))
+        return url
+
+    return markdown.render(lesson.body_md, resolve)
+
+
+@bp.route("/offerings/<int:offering_id>/lessons/<int:lesson_id>")
+@login_required
+def lesson(offering_id: int, lesson_id: int):
+    offering, lesson = _lesson_context(offering_id, lesson_id)
+    enrollment = permissions.enrollment_of(current_user, offering)
+    progress = None
+    if enrollment is not None:
+        progress = services.record_lesson_opened(enrollment, lesson)
+        db.session.commit()
+    siblings = db.session.scalars(
+        select(Lesson).join(Module).where(Lesson.course_id == offering.course_id, Lesson.published)
+        .order_by(Module.position, Lesson.position)).all()
+    index = next((i for i, x in enumerate(siblings) if x.id == lesson.id), None)
+    previous = siblings[index - 1] if index else None
+    following = siblings[index + 1] if index is not None and index + 1 < len(siblings) else None
+    return render_template("catalog/lesson.html", offering=offering, lesson=lesson,
+                           body=render_lesson_body(lesson), progress=progress,
+                           enrollment=enrollment, previous=previous, following=following)
+
+
+@bp.route("/offerings/<int:offering_id>/lessons/<int:lesson_id>/complete", methods=["POST"])
+@login_required
+def complete(offering_id: int, lesson_id: int):
+    offering, lesson = _lesson_context(offering_id, lesson_id)
+    enrollment = permissions.enrollment_of(current_user, offering)
+    if enrollment is None:
+        abort(403)
+    services.complete_lesson(enrollment, lesson)
+    db.session.commit()
+    flash(_("Lesson marked as completed."), "success")
+    return redirect(url_for("catalog.lesson", offering_id=offering.id, lesson_id=lesson.id))
+
+
+@bp.route("/courses/<int:course_id>/assets/<name>")
+@login_required
+def course_asset(course_id: int, name: str):
+    course = load_or_404(Course, course_id, permissions.can_view_course_assets)
+    if not course.slug or Path(name).suffix.lower() not in ASSET_TYPES:
+        abort(404)
+    folder = Path(current_app.config["MEDIA_ROOT"]) / "course-assets" / course.slug
+    response = send_from_directory(folder, name, max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,78 @@
+"""`flask lms ...`: course import, demo data, first admin."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from lms.extensions import db
+
+lms_cli = AppGroup("lms", help="Kakehashi commands.")
+courses_cli = AppGroup("courses", help="Courses as files.")
+lms_cli.add_command(courses_cli)
+
+
+@courses_cli.command("import")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def import_courses(path: Path | None) -> None:
+    """Import or update courses from PATH (default: the courses/ folder)."""
+    from lms.catalog.importer import CourseFileError, apply_course, read_courses
+
+    path = path or Path(current_app.config["COURSES_DIR"])
+    try:
+        specs = read_courses(path)
+        courses = [apply_course(spec, Path(current_app.config["MEDIA_ROOT"])) for spec in specs]
+    except CourseFileError as exc:
+        db.session.rollback()
+        for error in exc.errors:
+            click.echo(f"error: {error}", err=True)
+        raise click.ClickException(f"{len(exc.errors)} problem(s); nothing was imported.")
+    db.session.commit()
+    for course in courses:
+        lessons = sum(len(m.lessons) for m in course.modules)
+        click.echo(f"imported {course.code} {course.title_en} ({len(course.modules)} modules, {lessons} lessons)")
+
+
+@lms_cli.command("demo")
+def demo() -> None:
+    """Load the demo data and courses/ once (skipped when users exist)."""
+    from lms.catalog.importer import CourseFileError
+    from lms.demo import load_demo
+
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException("Demo data is not loaded in production.")
+    try:
+        loaded = load_demo(Path(current_app.config["COURSES_DIR"]), Path(current_app.config["MEDIA_ROOT"]))
+    except CourseFileError as exc:
+        db.session.rollback()
+        raise click.ClickException("courses/ has errors:\n" + "\n".join(exc.errors))
+    db.session.commit()
+    click.echo("demo data loaded" if loaded else "database already has users; demo data left as it is")
+
+
+@lms_cli.command("logins")
+def logins() -> None:
+    """Print the demo logins."""
+    from lms.demo import demo_logins
+
+    for role, email, password in demo_logins():
+        click.echo(f"  {role:<11} {email:<26} {password}")
+
+
+@lms_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+def create_admin(email: str, name: str) -> None:
+    """Create an administrator and print a one-time password (changed at first login)."""
+    from lms.auth.models import Role
+    from lms.auth.services import create_user
+    from lms.errors import DomainError
+
+    try:
+        _user, password = create_user(email=email, name_latin=name, role=Role.ADMIN)
+    except DomainError as exc:
+        raise click.ClickException(exc.message)
+    db.session.commit()
+    click.echo(f"created {email}; one-time password: {password}")

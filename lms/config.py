@@ -1,0 +1,101 @@
+"""Configuration: defaults here, then instance/ secrets, then LMS_* environment variables.
+
+Every setting can be given as an environment variable with the LMS_ prefix, e.g.
+LMS_DATABASE_URL, LMS_SECRET_KEY, LMS_PRODUCTION=1 (values are parsed as JSON where they can be).
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULT_SECRET_KEY = "change-me"
+SECRET_KEY_FILE = "secret_key"
+
+
+class Defaults:
+    PRODUCTION = False
+    DEBUG = False
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    DATABASE_URL: str | None = None  # None: SQLite file in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    MEDIA_ROOT: str | None = None  # None: media/ beside instance/
+    COURSES_DIR: str | None = None  # None: courses/ in the project
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # forms and CSV; large media get their own routes
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "lms_session"
+    WTF_CSRF_TIME_LIMIT = None  # bound to the session instead; long lesson pages keep working
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Tashkent"
+    LANGUAGES = ["en", "ja", "uz", "ru"]
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_IP = 30
+    LOGIN_LOCKOUT_MINUTES = 15
+    CSV_MAX_ROWS = 2000
+
+
+def load(app: Flask, overrides: dict | None) -> None:
+    """Apply defaults, the instance secret, LMS_* variables and test overrides, in that order."""
+    app.config.from_object(Defaults)
+    instance = Path(app.instance_path)
+    key_file = instance / SECRET_KEY_FILE
+    if key_file.exists():
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+    app.config.from_prefixed_env("LMS")
+    app.config.update(overrides or {})
+    _derive(app, instance)
+    if app.config["PRODUCTION"]:
+        _check_production(app)
+    elif app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        app.config["SECRET_KEY"] = _generate_secret_key(key_file)
+
+
+def _derive(app: Flask, instance: Path) -> None:
+    root = Path(app.root_path).parent
+    url = app.config["DATABASE_URL"] or f"sqlite:///{instance / 'lms.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)
+    app.config["MEDIA_ROOT"] = str(Path(app.config["MEDIA_ROOT"] or root / "media"))
+    app.config["COURSES_DIR"] = str(Path(app.config["COURSES_DIR"] or root / "courses"))
+    if app.config["PRODUCTION"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def normalize_database_url(url: str) -> str:
+    """Point plain postgres URLs at psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _generate_secret_key(key_file: Path) -> str:
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must end up with one key, not two.
+    try:
+        with key_file.open("x") as fh:
+            fh.write(key)
+        key_file.chmod(0o600)
+    except FileExistsError:
+        key = key_file.read_text().strip()
+    return key
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
+def _check_production(app: Flask) -> None:
+    key = app.config.get("SECRET_KEY") or ""
+    if key == DEFAULT_SECRET_KEY or len(key) < 32:
+        raise ConfigError(
+            "LMS_PRODUCTION is on but no strong SECRET_KEY is set: set LMS_SECRET_KEY "
+            "(at least 32 random characters) or write it to instance/secret_key."
+        )
+    if app.config.get("DEBUG"):
+        raise ConfigError("LMS_PRODUCTION is on with DEBUG enabled; unset LMS_DEBUG.")

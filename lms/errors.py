@@ -1,0 +1,78 @@
+"""Domain errors and their HTTP faces, in one place.
+
+Services raise `DomainError` subclasses (the caller's mistake, 4xx); views either catch them to
+re-render a form with a message, or let them reach the handlers here, which show a friendly page.
+Nothing here ever renders a stack trace.
+"""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A request the user can fix; `message` is shown to them."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Please go back and try again.")),
+        403: (_("Not allowed"), _("You do not have permission to see this page.")),
+        404: (_("Not found"), _("This page does not exist, or it was moved.")),
+        405: (_("Not allowed"), _("This page cannot be used that way.")),
+        409: (_("Conflict"), _("This change conflicts with the current state. Reload and try again.")),
+        413: (_("Too large"), _("The file or form you sent is larger than allowed. Please send a smaller one.")),
+        429: (_("Too many requests"), _("Please wait a moment and try again.")),
+        500: (_("Something went wrong"), _("An error occurred on our side. It has been logged; please try again later.")),
+    }
+
+
+def render_error(status: int, detail: str | None = None):
+    title, text = _messages().get(status, _messages()[500])
+    return render_template("errors/error.html", status=status, title=title,
+                           text=detail or text), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        return render_error(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_error(400, _("Your form expired or was sent from another site. "
+                                   "Reload the page and submit it again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        return render_error(exc.code)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        from lms.extensions import db
+
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,38 @@
+"""Locale and time zone selection, and template helpers for bilingual content and dates."""
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str | None:
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime
+
+    @app.template_filter("localized")
+    def localized_title(obj) -> str:
+        return obj.title_for(current_language())
+
+    @app.template_filter("name")
+    def localized_name(obj) -> str:
+        if current_language() == "ja" and getattr(obj, "name_ja", None):
+            return obj.name_ja
+        return obj.name_en
+
+    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
+                                 current_language=current_language)
