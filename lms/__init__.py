@@ -1,13 +1,17 @@
 """Kakehashi LMS: the application factory. No queries run here."""
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from lms import config
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True,
+    # instance/ holds the generated secret key and the SQLite file; tests and deployments move it.
+    instance_path = (overrides or {}).get("INSTANCE_PATH") or os.environ.get("LMS_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     config.load(app, overrides)
     register_extensions(app)

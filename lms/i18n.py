@@ -1,12 +1,14 @@
 """Locale and time zone selection, and template helpers for bilingual content and dates."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
 
 def select_locale() -> str | None:
+    if not has_request_context():  # CLI commands and jobs speak the default language
+        return None
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])

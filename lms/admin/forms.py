@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from lms.forms import options
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
@@ -42,8 +43,8 @@ ALL_ROLES = [("student", _l("Student"))] + STAFF_ROLES
 class StaffUserForm(FlaskForm):
     name_latin = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    role = SelectField(_l("Role"), choices=STAFF_ROLES)
+    role = SelectField(_l("Role"), choices=options(STAFF_ROLES))
 
 
 class UserRoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=ALL_ROLES)
+    role = SelectField(_l("Role"), choices=options(ALL_ROLES))

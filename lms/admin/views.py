@@ -14,6 +14,7 @@ from lms.auth.permissions import roles_required
 from lms.catalog.models import PartnerUniversity, Program, Term
 from lms.errors import DomainError
 from lms.extensions import db, login_manager
+from lms.forms import options
 from lms.loading import load_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,8 +42,8 @@ def _form(kind: str, obj=None):
     model, form_class, *_rest = _reference(kind)
     form = form_class(obj=obj)
     if hasattr(form, "partner_id"):
-        form.partner_id.choices = [(0, "—")] + [
-            (p.id, p.name_en) for p in db.session.scalars(select(PartnerUniversity).order_by(PartnerUniversity.code))]
+        form.partner_id.choices = options([(0, "—")] + [
+            (p.id, p.name_en) for p in db.session.scalars(select(PartnerUniversity).order_by(PartnerUniversity.code))])
     return form
 
 

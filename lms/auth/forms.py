@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
+from lms.forms import options
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -17,6 +18,6 @@ class ChangePasswordForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[
+    locale = SelectField(_l("Language"), choices=options([
         ("", _l("Same as my browser")), ("en", "English"), ("ja", "日本語"),
-        ("uz", "Oʻzbekcha"), ("ru", "Русский")])
+        ("uz", "Oʻzbekcha"), ("ru", "Русский")]))

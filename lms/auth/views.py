@@ -67,7 +67,7 @@ def change_password():
             form.current.errors = [exc.message] if isinstance(exc, services.LoginRefused) else []
             return render_template("auth/change_password.html", form=form), 400
         db.session.commit()
-        login_user(current_user)  # the session token rotated with the password
+        login_user(current_user._get_current_object())  # the session token rotated with the password
         flash(_("Your password was changed."), "success")
         return redirect(url_for("catalog.home"))
     return render_template("auth/change_password.html", form=form)

@@ -14,6 +14,7 @@ from lms.catalog.models import Course, Lesson, Module
 from lms.catalog.views import render_lesson_body
 from lms.errors import Conflict
 from lms.extensions import db
+from lms.forms import options
 from lms.loading import load_or_404
 
 bp = Blueprint("authoring", __name__, url_prefix="/authoring")
@@ -98,7 +99,7 @@ def edit_module(module_id: int):
 
 def _lesson_form(course: Course, lesson: Lesson | None = None) -> LessonForm:
     form = LessonForm(obj=lesson)
-    form.module_id.choices = [(m.id, m.title_en) for m in course.modules]
+    form.module_id.choices = options((m.id, m.title_en) for m in course.modules)
     return form
 
 

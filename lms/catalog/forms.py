@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from lms.forms import options
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
@@ -39,8 +40,8 @@ class OfferingForm(FlaskForm):
 
 class StaffForm(FlaskForm):
     email = StringField(_l("Instructor's email"), validators=[DataRequired(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[("instructor", _l("Instructor")),
-                                            ("assistant", _l("Teaching assistant"))])
+    role = SelectField(_l("Role"), choices=options([("instructor", _l("Instructor")),
+                                                    ("assistant", _l("Teaching assistant"))]))
 
 
 class EnrollForm(FlaskForm):

@@ -14,6 +14,7 @@ from lms.catalog.forms import EnrollForm, OfferingForm, StaffForm
 from lms.catalog.models import Course, Enrollment, Offering, OfferingStaff, Program, StaffRole, Term
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import options
 from lms.loading import load_or_404
 from lms.people import csv_import
 from lms.people.forms import CsvUploadForm, StudentForm
@@ -42,8 +43,8 @@ def students():
 @registrars
 def new_student():
     form = StudentForm()
-    form.program_id.choices = [(p.id, f"{p.code} — {p.name_en}")
-                               for p in db.session.scalars(select(Program).order_by(Program.code))]
+    form.program_id.choices = options((p.id, f"{p.code} — {p.name_en}")
+                               for p in db.session.scalars(select(Program).order_by(Program.code)))
     if form.validate_on_submit():
         try:
             user, password = create_user(
@@ -82,9 +83,9 @@ def import_students():
 @registrars
 def offerings():
     form = OfferingForm()
-    form.course_id.choices = [(c.id, f"{c.code} — {c.title_en}")
-                              for c in db.session.scalars(select(Course).order_by(Course.code))]
-    form.term_id.choices = [(t.id, t.name) for t in db.session.scalars(select(Term).order_by(Term.starts_on.desc()))]
+    form.course_id.choices = options((c.id, f"{c.code} — {c.title_en}")
+                              for c in db.session.scalars(select(Course).order_by(Course.code)))
+    form.term_id.choices = options((t.id, t.name) for t in db.session.scalars(select(Term).order_by(Term.starts_on.desc())))
     if form.validate_on_submit():
         try:
             offering = catalog.create_offering(db.session.get(Course, form.course_id.data), form.term_id.data)

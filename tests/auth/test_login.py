@@ -1,0 +1,133 @@
+"""Logging in and out: throttling, identical refusals, safe redirects, sessions that really end."""
+import pytest
+
+from lms.auth.models import Role
+from lms.extensions import db
+from tests.conftest import PASSWORD
+
+
+def test_login_by_email_or_student_number(client, auth, make):
+    student = make.user(Role.STUDENT, email="aziz@example.test", student_number="JDU26001")
+    response = auth.login("AZIZ@example.test")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    auth.logout()
+    assert auth.login("JDU26001").status_code == 302
+    assert student.name_latin.encode() in client.get("/").data
+
+
+def test_unknown_and_known_users_get_identical_refusals(auth, make):
+    make.user(Role.STUDENT, email="known@example.test")
+    known = auth.login("known@example.test", "wrong-password-1")
+    unknown = auth.login("nobody@example.test", "wrong-password-1")
+    assert known.status_code == unknown.status_code == 401
+    # Identical apart from the login the user typed, which the form shows back.
+    assert known.data.replace(b"known@", b"who@") == unknown.data.replace(b"nobody@", b"who@")
+    assert b"Wrong email, student number or password." in known.data
+
+
+def test_account_is_locked_after_repeated_failures(app, auth, make):
+    user = make.user(Role.STUDENT)
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        auth.login(user, "wrong-password-1")
+    locked = auth.login(user, PASSWORD)  # even the right password waits
+    assert locked.status_code == 401 and b"Too many failed attempts" in locked.data
+    # An unknown account is throttled the same way, so lockouts reveal nothing.
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        auth.login("ghost@example.test", "wrong-password-1")
+    assert b"Too many failed attempts" in auth.login("ghost@example.test", "x").data
+
+
+def test_ip_is_locked_after_failures_across_accounts(app, auth, make):
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 4
+    user = make.user(Role.STUDENT)
+    for n in range(4):
+        auth.login(f"guess{n}@example.test", "wrong-password-1")
+    assert b"Too many failed attempts" in auth.login(user, PASSWORD).data
+
+
+def test_lockout_expires(app, auth, make):
+    from datetime import timedelta
+
+    from lms.auth.models import LoginThrottle
+    from lms.db import utcnow
+
+    user = make.user(Role.STUDENT)
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        auth.login(user, "wrong-password-1")
+    for row in db.session.scalars(db.select(LoginThrottle)):
+        row.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert auth.login(user).status_code == 302
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/account", "/account"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/x", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+])
+def test_next_redirect_is_same_site_only(client, make, target, expected):
+    user = make.user(Role.STUDENT)
+    response = client.post("/login", query_string={"next": target},
+                           data={"login": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == expected
+
+
+def test_anonymous_user_is_sent_to_login_with_next(client):
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app, auth, client, make):
+    user = make.user(Role.STUDENT)
+    auth.login(user)
+    stolen = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    auth.logout()
+    other = app.test_client()
+    other.set_cookie(app.config["SESSION_COOKIE_NAME"], stolen)
+    assert other.get("/").status_code == 302
+
+
+def test_disabling_an_account_ends_its_session_at_once(auth, client, make):
+    from lms.auth.services import set_disabled
+
+    user = make.user(Role.STUDENT)
+    auth.login(user)
+    assert client.get("/").status_code == 200
+    set_disabled(user, True)
+    db.session.commit()
+    assert client.get("/").status_code == 302
+    refused = auth.login(user)
+    assert refused.status_code == 401 and b"Wrong email, student number or password." in refused.data
+
+
+def test_first_login_requires_a_new_password(auth, client, make):
+    user = make.user(Role.STUDENT, must_change=True)
+    auth.login(user)
+    assert client.get("/").headers["Location"] == "/account/password"
+    weak = client.post("/account/password", data={"current": PASSWORD, "new": "password1",
+                                                   "confirm": "password1"})
+    assert weak.status_code == 400 and b"too common" in weak.data
+    ok = client.post("/account/password", data={"current": PASSWORD, "new": "tulips in Samarkand",
+                                                 "confirm": "tulips in Samarkand"})
+    assert ok.status_code == 302
+    assert client.get("/").status_code == 200  # still logged in after the token rotated
+    auth.logout()
+    assert auth.login(user, "tulips in Samarkand").status_code == 302
+
+
+def test_wrong_current_password_is_refused(auth, client, make):
+    user = make.user(Role.STUDENT)
+    auth.login(user)
+    response = client.post("/account/password", data={"current": "not-it-at-all", "new": "tulips in Samarkand",
+                                                       "confirm": "tulips in Samarkand"})
+    assert response.status_code == 400 and b"current password is not correct" in response.data
+
+
+def test_language_preference_changes_the_page_language_setting(auth, client, make):
+    user = make.user(Role.STUDENT)
+    auth.login(user)
+    client.post("/account", data={"locale": "ja"})
+    assert b'<html lang="ja">' in client.get("/").data

@@ -1,0 +1,185 @@
+"""Fixtures: the app on SQLite and on a real PostgreSQL, a client, a CLI runner, an auth helper,
+factories, and count_queries. The schema is built once per backend by running the migrations;
+each test then starts from empty tables."""
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal
+
+import flask_migrate
+import pytest
+from sqlalchemy import event
+
+from lms import create_app
+from lms.auth.models import Role
+from lms.auth.services import create_user
+from lms.catalog.models import Course, Lesson, Module, Offering, OfferingStaff, StaffRole, Term
+from lms.catalog.services import enroll
+from lms.extensions import db
+from tests.postgres import PostgresCluster
+
+PASSWORD = "correct-horse-battery"
+TEST_SECRET = "test-secret-key-" + "x" * 32
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    cluster = PostgresCluster()
+    url = cluster.start()
+    yield url
+    cluster.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url, tmp_path_factory):
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET,
+                      "MEDIA_ROOT": str(tmp_path_factory.mktemp("media"))})
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def make_app(url: str, tmp_path, **overrides):
+    config = {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": TEST_SECRET,
+              "WTF_CSRF_ENABLED": False, "MEDIA_ROOT": str(tmp_path / "media"),
+              "COURSES_DIR": str(tmp_path / "courses")}
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(migrated_url, tmp_path):
+    app = make_app(migrated_url, tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, who, password: str = PASSWORD):
+        login = who if isinstance(who, str) else who.email
+        return self.client.post("/login", data={"login": login, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+class Factory:
+    """Builds rows with sensible defaults; every call commits so views see the data."""
+
+    def __init__(self):
+        self.n = 0
+
+    def _next(self) -> int:
+        self.n += 1
+        return self.n
+
+    def user(self, role: Role = Role.STUDENT, *, must_change: bool = False, **fields):
+        n = self._next()
+        fields.setdefault("email", f"{role}{n}@example.test")
+        fields.setdefault("name_latin", f"{role.title()} Person {chr(64 + n % 26 or 26)}")
+        if role == Role.STUDENT:
+            fields.setdefault("student_number", f"S{n:05d}")
+        user, _ = create_user(role=role, password=PASSWORD, **fields)
+        user.must_change_password = must_change
+        db.session.commit()
+        return user
+
+    def course(self, **fields):
+        n = self._next()
+        fields.setdefault("code", f"TC{n:03d}")
+        fields.setdefault("title_en", f"Test course {n}")
+        fields.setdefault("credits", Decimal("2"))
+        fields.setdefault("hours", 90)
+        course = Course(**fields)
+        db.session.add(course)
+        db.session.flush()
+        module = Module(course_id=course.id, key="intro", title_en="Introduction", position=0)
+        db.session.add(module)
+        db.session.flush()
+        db.session.add(Lesson(course_id=course.id, module_id=module.id, key="first", title_en="First lesson",
+                              body_md="# Hello\n\nThe **first** lesson.", minutes=10, position=0))
+        db.session.commit()
+        return course
+
+    def term(self, **fields):
+        from datetime import date
+
+        n = self._next()
+        fields.setdefault("code", f"term-{n}")
+        fields.setdefault("name", f"Term {n}")
+        fields.setdefault("starts_on", date(2026, 9, 1))
+        fields.setdefault("ends_on", date(2027, 1, 31))
+        term = Term(**fields)
+        db.session.add(term)
+        db.session.commit()
+        return term
+
+    def offering(self, course=None, *, instructor=None, assistant=None, students=()):
+        offering = Offering(course_id=(course or self.course()).id, term_id=self.term().id)
+        db.session.add(offering)
+        db.session.flush()
+        for user, role in ((instructor, StaffRole.INSTRUCTOR), (assistant, StaffRole.ASSISTANT)):
+            if user is not None:
+                db.session.add(OfferingStaff(offering_id=offering.id, user_id=user.id, role=role))
+        for student in students:
+            enroll(offering, student)
+        db.session.commit()
+        return offering
+
+
+@pytest.fixture
+def make(app):
+    return Factory()
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as counter: ...` then `counter.count`."""
+    @contextlib.contextmanager
+    def counting():
+        class Counter:
+            count = 0
+            statements: list[str] = []
+
+        def before(conn, cursor, statement, *args):
+            Counter.count += 1
+            Counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield Counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
