@@ -4,6 +4,7 @@ each test then starts from empty tables."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from decimal import Decimal
 
 import flask_migrate
@@ -12,6 +13,7 @@ from sqlalchemy import event
 
 from lms import create_app
 from lms.auth.models import Role
+from lms.auth.passwords import hash_password
 from lms.auth.services import create_user
 from lms.catalog.models import Course, Lesson, Module, Offering, OfferingStaff, StaffRole, Term
 from lms.catalog.services import enroll
@@ -53,6 +55,15 @@ def make_app(url: str, tmp_path, **overrides):
               "COURSES_DIR": str(tmp_path / "courses")}
     config.update(overrides)
     return create_app(config)
+
+
+_cached_hash = functools.cache(hash_password)
+
+
+@pytest.fixture(autouse=True)
+def _reuse_password_hashes(monkeypatch):
+    """Factories create many users with one password: hash it once (still real scrypt)."""
+    monkeypatch.setattr("lms.auth.services.hash_password", _cached_hash)
 
 
 @pytest.fixture

@@ -76,30 +76,33 @@ class _Reader:
     def fail(self, path: Path, field_name: str, message: str) -> None:
         self.errors.append(f"{path.relative_to(self.root.parent)}: {field_name}: {message}")
 
-    def text(self, path: Path, data: dict, name: str, *, required=True, max_len=200) -> str | None:
+    def text(self, path: Path, data: dict, name: str, *, required=True, max_len=200,
+             label: str | None = None) -> str | None:
+        """`label` names the field in errors when it is nested, e.g. title.en."""
+        label = label or name
         value = data.get(name)
         if value is None or value == "":
             if required:
-                self.fail(path, name, "is required")
+                self.fail(path, label, "is required")
             return None
         if not isinstance(value, str):
-            self.fail(path, name, "must be text")
+            self.fail(path, label, "must be text")
             return None
         value = value.strip()
         if len(value) > max_len:
-            self.fail(path, name, f"is longer than {max_len} characters")
+            self.fail(path, label, f"is longer than {max_len} characters")
             return None
         return value
 
-    def bilingual(self, path: Path, data: dict, name: str, max_len=200) -> tuple[str | None, str | None]:
+    def bilingual(self, path: Path, data: dict, name: str, max_len=200,
+                  label: str | None = None) -> tuple[str | None, str | None]:
+        label = label or name
         value = data.get(name)
         if not isinstance(value, dict):
-            self.fail(path, name, "must have 'en' (and optionally 'ja') entries")
+            self.fail(path, label, "must have 'en' (and optionally 'ja') entries")
             return None, None
-        english = self.text(path, value, "en", max_len=max_len, required=False)
-        if english is None:
-            self.fail(path, f"{name}.en", "is required")
-        return english, self.text(path, value, "ja", required=False, max_len=max_len)
+        english = self.text(path, value, "en", max_len=max_len, label=f"{label}.en")
+        return english, self.text(path, value, "ja", required=False, max_len=max_len, label=f"{label}.ja")
 
     def integer(self, path: Path, data: dict, name: str, low: int, high: int) -> int | None:
         value = data.get(name)
@@ -171,11 +174,11 @@ def _modules(directory: Path, path: Path, data: dict, reader: _Reader) -> list[M
         if not isinstance(item, dict):
             reader.fail(path, f"modules[{i}]", "must be a mapping with key, title and lessons")
             continue
-        key = reader.text(path, item, "key", max_len=80)
+        key = reader.text(path, item, "key", max_len=80, label=f"modules[{i}].key")
         if key and (not KEY_RE.match(key) or key in module_keys):
             reader.fail(path, f"modules[{i}].key", f"'{key}' must be a unique lowercase slug")
         module_keys.add(key)
-        title_en, title_ja = reader.bilingual(path, item, "title")
+        title_en, title_ja = reader.bilingual(path, item, "title", label=f"modules[{i}].title")
         module = ModuleSpec(key=key or "", title_en=title_en or "", title_ja=title_ja)
         lessons = item.get("lessons")
         if not isinstance(lessons, list) or not lessons:
