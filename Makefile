@@ -16,7 +16,7 @@ TEST_PACKAGES := postgresql
 run: setup migrate demo
 	@echo ""
 	@echo "Kakehashi is starting at http://$(HOST):$(PORT)/"
-	@echo "Demo logins (password for all: shown on the right):"
+	@echo "Demo logins (role, login, password):"
 	@$(BIN)/flask lms logins
 	@echo ""
 	exec $(BIN)/flask run --host $(HOST) --port $(PORT)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import LoginThrottle, Role, User, new_session_token
 from lms.auth.passwords import hash_password, password_problem, verify_password
@@ -65,10 +66,16 @@ def generate_initial_password() -> str:
 
 
 def _throttle(key: str) -> LoginThrottle:
-    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
+    query = select(LoginThrottle).where(LoginThrottle.key == key)
+    row = db.session.scalar(query)
     if row is None:
-        row = LoginThrottle(key=key, failures=0, window_started_at=utcnow())
-        db.session.add(row)
+        try:
+            # Two failed logins racing for a new key: one inserts, the other reads its row.
+            with db.session.begin_nested():
+                row = LoginThrottle(key=key, failures=0, window_started_at=utcnow())
+                db.session.add(row)
+        except IntegrityError:
+            row = db.session.scalar(query)
     return row
 
 
