@@ -18,38 +18,46 @@ lms_cli.add_command(courses_cli)
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 def import_courses(path: Path | None) -> None:
     """Import or update courses from PATH (default: the courses/ folder)."""
-    from lms.catalog.importer import CourseFileError, apply_course, read_courses
+    from lms.catalog.importer import CourseFileError, apply_course, copy_assets, read_courses
 
     path = path or Path(current_app.config["COURSES_DIR"])
     try:
         specs = read_courses(path)
-        courses = [apply_course(spec, Path(current_app.config["MEDIA_ROOT"])) for spec in specs]
+        if not specs:
+            raise CourseFileError([f"{path}: no course folders (with a course.yaml) found"])
+        courses = [apply_course(spec) for spec in specs]
     except CourseFileError as exc:
         db.session.rollback()
         for error in exc.errors:
             click.echo(f"error: {error}", err=True)
         raise click.ClickException(f"{len(exc.errors)} problem(s); nothing was imported.")
     db.session.commit()
-    for course in courses:
-        lessons = sum(len(m.lessons) for m in course.modules)
-        click.echo(f"imported {course.code} {course.title_en} ({len(course.modules)} modules, {lessons} lessons)")
+    for spec, course in zip(specs, courses):
+        copy_assets(spec, Path(current_app.config["MEDIA_ROOT"]))
+        lessons = sum(len(m.lessons) for m in spec.modules)
+        click.echo(f"imported {course.code} {course.title_en} ({len(spec.modules)} modules, {lessons} lessons)")
 
 
 @lms_cli.command("demo")
 def demo() -> None:
     """Load the demo data and courses/ once (skipped when users exist)."""
-    from lms.catalog.importer import CourseFileError
+    from lms.catalog.importer import CourseFileError, copy_assets
     from lms.demo import load_demo
 
     if current_app.config["PRODUCTION"]:
         raise click.ClickException("Demo data is not loaded in production.")
     try:
-        loaded = load_demo(Path(current_app.config["COURSES_DIR"]), Path(current_app.config["MEDIA_ROOT"]))
+        specs = load_demo(Path(current_app.config["COURSES_DIR"]))
     except CourseFileError as exc:
         db.session.rollback()
         raise click.ClickException("courses/ has errors:\n" + "\n".join(exc.errors))
     db.session.commit()
-    click.echo("demo data loaded" if loaded else "database already has users; demo data left as it is")
+    if specs is None:
+        click.echo("database already has users; demo data left as it is")
+        return
+    for spec in specs:
+        copy_assets(spec, Path(current_app.config["MEDIA_ROOT"]))
+    click.echo("demo data loaded")
 
 
 @lms_cli.command("logins")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from lms.auth.models import Role, User
 from lms.auth.services import create_user
 from lms.catalog import services as catalog
-from lms.catalog.importer import apply_course, read_courses
+from lms.catalog.importer import CourseSpec, apply_course, read_courses
 from lms.catalog.models import Course, PartnerUniversity, Program, StaffRole, Term
 from lms.extensions import db
 
@@ -47,10 +47,11 @@ def demo_logins() -> list[tuple[str, str, str]]:
         [("student", email, DEMO_PASSWORD) for *_x, email, _p in STUDENTS]
 
 
-def load_demo(courses_dir: Path, media_root: Path) -> bool:
-    """Load everything; False (and no change) when the database already has users. Flushes only."""
+def load_demo(courses_dir: Path) -> list[CourseSpec] | None:
+    """Load everything and return the course specs (copy their assets after the commit);
+    None, and no change, when the database already has users. Flushes only."""
     if db.session.scalar(select(func.count()).select_from(User)):
-        return False
+        return None
     partners = {}
     for code, name_en, name_ja in PARTNERS:
         partners[code] = PartnerUniversity(code=code, name_en=name_en, name_ja=name_ja)
@@ -69,8 +70,9 @@ def load_demo(courses_dir: Path, media_root: Path) -> bool:
     for number, name, kana, email, program in STUDENTS:
         users[email] = _demo_user(email=email, name_latin=name, name_kana=kana, role=Role.STUDENT,
                                   student_number=number, program_id=programs[program].id, cohort_year=2026)
-    for spec in read_courses(courses_dir):
-        apply_course(spec, media_root)
+    specs = read_courses(courses_dir)
+    for spec in specs:
+        apply_course(spec)
     for code, (instructor, assistant) in TEACHING.items():
         course = db.session.scalar(select(Course).where(Course.code == code))
         if course is None:
@@ -81,7 +83,8 @@ def load_demo(courses_dir: Path, media_root: Path) -> bool:
             catalog.add_staff(offering, users[assistant], StaffRole.ASSISTANT)
         for *_x, email, _p in STUDENTS:
             catalog.enroll(offering, users[email])
-    return True
+    db.session.flush()
+    return specs
 
 
 def _demo_user(**fields) -> User:

@@ -4,11 +4,14 @@ each test then starts from empty tables."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 from decimal import Decimal
 
 import flask_migrate
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from lms import create_app
@@ -49,12 +52,29 @@ def migrated_url(database_url, tmp_path_factory):
     return database_url
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in an empty context, as in production: its own app context, `g` and session.
+
+    The `app` fixture keeps an app context pushed for the test body, and Flask would reuse it for
+    requests: all of them would share one `g` (where Flask-Login caches the user, so a second client
+    could act as the first one's user) and one session (so a view that forgot to commit would pass).
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():  # not inside a redirect followed in the empty context
+            db.session.expire_all()  # the test's own session: re-read what the request committed
+        return response
+
+
 def make_app(url: str, tmp_path, **overrides):
     config = {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": TEST_SECRET,
               "WTF_CSRF_ENABLED": False, "MEDIA_ROOT": str(tmp_path / "media"),
               "COURSES_DIR": str(tmp_path / "courses")}
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 _cached_hash = functools.cache(hash_password)

@@ -137,6 +137,10 @@ def user(user_id: int):
     if form.validate_on_submit():
         if user.id == current_user.id and form.role.data != Role.ADMIN:
             flash(_("You cannot take away your own administrator role."), "error")
+        elif form.role.data == user.role:
+            # Nothing changed: keep the user's sessions (an admin saving their own page stays in).
+            flash(_("The role is unchanged."), "info")
+            return redirect(url_for("admin.user", user_id=user.id))
         else:
             user.role = Role(form.role.data)
             accounts.end_sessions(user)

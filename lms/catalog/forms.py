@@ -1,10 +1,18 @@
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from lms.forms import options
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from lms.catalog.importer import CODE_RE
+
+
+def half_credit_steps(form, field) -> None:
+    """The same rule as course files: credits come in steps of 0.5 (Numeric(4, 1) would round 2.25)."""
+    if field.data is not None and field.data.is_finite() and 0 < field.data <= 30 and field.data % Decimal("0.5"):
+        raise ValidationError(_l("Credits come in steps of 0.5, for example 1.5 or 2."))
 
 
 class CourseForm(FlaskForm):
@@ -15,7 +23,7 @@ class CourseForm(FlaskForm):
     summary_en = TextAreaField(_l("Summary (English)"), validators=[Optional(), Length(max=5000)])
     summary_ja = TextAreaField(_l("Summary (Japanese)"), validators=[Optional(), Length(max=5000)])
     credits = DecimalField(_l("Japanese credits (1 credit = 45 hours)"), places=1,
-                           validators=[DataRequired(), NumberRange(min=0.5, max=30)])
+                           validators=[DataRequired(), NumberRange(min=0.5, max=30), half_credit_steps])
     hours = IntegerField(_l("Hours of study"), validators=[DataRequired(), NumberRange(min=1, max=2000)])
 
 

@@ -1,7 +1,7 @@
 """Courses as files: `courses/<slug>/course.yaml`, `lessons/<key>.md`, `assets/`.
 
 Import validates every course first and writes nothing when any file is wrong; each error names
-the file and the field. Re-importing updates in place: courses by code, modules and lessons by key.
+the file and the field. Re-importing updates in place: courses by folder name, modules and lessons by key.
 Lessons no longer listed are unpublished, not deleted, so students' progress is kept.
 """
 from __future__ import annotations
@@ -81,6 +81,8 @@ class _Reader:
         """`label` names the field in errors when it is nested, e.g. title.en."""
         label = label or name
         value = data.get(name)
+        if isinstance(value, str):
+            value = value.strip()
         if value is None or value == "":
             if required:
                 self.fail(path, label, "is required")
@@ -88,7 +90,6 @@ class _Reader:
         if not isinstance(value, str):
             self.fail(path, label, "must be text")
             return None
-        value = value.strip()
         if len(value) > max_len:
             self.fail(path, label, f"is longer than {max_len} characters")
             return None
@@ -259,29 +260,31 @@ def read_courses(root: Path) -> list[CourseSpec]:
     return specs
 
 
-def apply_course(spec: CourseSpec, media_root: Path) -> Course:
-    """Create or update one validated course. Flushes; the caller commits."""
+def apply_course(spec: CourseSpec) -> Course:
+    """Create or update one validated course. Flushes; the caller commits, then copies assets."""
     errors = []
     partner_id = None
     if spec.partner:
         partner_id = db.session.scalar(select(PartnerUniversity.id).where(PartnerUniversity.code == spec.partner))
         if partner_id is None:
             errors.append(f"{spec.slug}/course.yaml: partner: no partner university with code '{spec.partner}'")
-    course = db.session.scalar(select(Course).where(Course.code == spec.code))
-    if course is not None and course.slug != spec.slug:
+    # The folder is the course: a code changed in course.yaml (or in the browser) renumbers it.
+    course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
+    owner = db.session.scalar(select(Course).where(Course.code == spec.code))
+    if owner is not None and owner is not course:
         errors.append(f"{spec.slug}/course.yaml: code: {spec.code} already belongs to a course "
-                      f"{'made in the browser' if course.slug is None else 'in ' + course.slug}")
+                      f"{'made in the browser' if owner.slug is None else 'in ' + owner.slug}")
     if errors:
         raise CourseFileError(errors)
     if course is None:
         course = Course(code=spec.code, slug=spec.slug)
         db.session.add(course)
+    course.code = spec.code
     course.title_en, course.title_ja = spec.title_en, spec.title_ja
     course.summary_en, course.summary_ja = spec.summary_en, spec.summary_ja
     course.partner_id, course.credits, course.hours = partner_id, spec.credits, spec.hours
     db.session.flush()
     _apply_modules(course, spec)
-    _copy_assets(spec, media_root / "course-assets" / spec.slug)
     return course
 
 
@@ -307,7 +310,9 @@ def _apply_modules(course: Course, spec: CourseSpec) -> None:
     db.session.flush()
 
 
-def _copy_assets(spec: CourseSpec, target: Path) -> None:
+def copy_assets(spec: CourseSpec, media_root: Path) -> None:
+    """After the commit, so a failed import leaves no new files behind."""
+    target = media_root / "course-assets" / spec.slug
     target.mkdir(parents=True, exist_ok=True)
     for asset in spec.assets:
         tmp = target / f".{asset.name}.tmp"

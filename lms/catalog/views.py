@@ -8,6 +8,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from lms import markdown
 from lms.catalog import permissions, services
@@ -22,7 +23,10 @@ bp = Blueprint("catalog", __name__)
 @bp.route("/")
 @login_required
 def home():
+    # The page shows each offering's course, partner and term: load them with the offerings.
     query = (permissions.visible_offerings(current_user).join(Term).join(Course)
+             .options(contains_eager(Offering.term),
+                      contains_eager(Offering.course).joinedload(Course.partner))
              .order_by(Term.starts_on.desc(), Course.code))
     offerings = db.session.scalars(query).all()
     enrollments = {e.offering_id: e for e in db.session.scalars(

@@ -78,7 +78,7 @@ def _student_row_errors(row: dict, programs: dict[str, int], seen: dict[str, set
         errors.append(_("email is not a valid address"))
     if row["program"] not in programs:
         errors.append(_("program %(code)s does not exist", code=row["program"]))
-    if not row["cohort_year"].isdigit() or not 2000 <= int(row["cohort_year"]) <= 2100:
+    if not row["cohort_year"].isdecimal() or not 2000 <= int(row["cohort_year"]) <= 2100:
         errors.append(_("cohort_year must be a year such as 2026"))
     for key, value in (("number", number), ("email", email)):
         if value in seen[key]:

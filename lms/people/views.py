@@ -178,7 +178,7 @@ def enroll_csv(offering_id: int):
     offering = load_or_404(Offering, offering_id)
     form = CsvUploadForm(prefix="csv")
     if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+        flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")
         return redirect(url_for("people.offering", offering_id=offering.id))
     try:
         count = csv_import.import_enrollments(offering, form.file.data.read(), current_app.config["CSV_MAX_ROWS"])

@@ -87,7 +87,8 @@ def test_import_real_courses_folder(runner, app):
     assert [x.key for x in art.modules[1].lessons] == ["anti-aliasing", "dithering", "tiles-and-tilesets"]
     dithering = art.modules[1].lessons[1]
     assert (dithering.title_en, dithering.title_ja, dithering.minutes) == ("Dithering", "ディザリング", 30)
-    assert dithering.body_md.startswith("# Dithering")
+    source = (REAL_COURSES / "pixel-art-2d" / "lessons" / "dithering.md").read_text("utf-8")
+    assert dithering.body_md == source.split("---\n", 2)[2]
     copied = Path(app.config["MEDIA_ROOT"]) / "course-assets" / "pixel-art-2d" / "dither-patterns.png"
     assert copied.read_bytes() == (REAL_COURSES / "pixel-art-2d" / "assets" / "dither-patterns.png").read_bytes()
 
@@ -172,6 +173,10 @@ def _bad_credits(root):
     write_course(root, "bad", course_data("GD102", credits=0.25))
 
 
+def _blank_title(root):
+    write_course(root, "bad", course_data("GD102", title={"en": "   ", "ja": "題"}))
+
+
 def _long_title(root):
     write_course(root, "bad", course_data("GD102", title={"en": "x" * 201}))
 
@@ -211,6 +216,7 @@ def _non_image_asset(root):
     (_missing_hours, "course.yaml: hours:", "whole number"),
     (_bad_code, "course.yaml: code:", "'gd-102' is not a course code"),
     (_bad_credits, "course.yaml: credits:", "steps of 0.5"),
+    (_blank_title, "course.yaml: title.en:", "is required"),
     (_long_title, "course.yaml: title.en:", "longer than 200 characters"),
     (_module_without_title, "course.yaml: modules[2].title.en:", "is required"),
     (_missing_lesson_file, "lessons/loops.md: file:", "is missing"),
@@ -287,6 +293,13 @@ def test_code_of_a_browser_course_is_not_taken_over(runner, tmp_path, make):
     assert count(Lesson) == 1
 
 
+def test_import_of_a_missing_folder_fails(runner, tmp_path):
+    result = run_import(runner, tmp_path / "nowhere")
+
+    assert result.exit_code != 0
+    assert "nowhere: not a folder" in result.output
+
+
 def test_import_of_a_single_course_folder(runner, tmp_path):
     folder = write_course(tmp_path / "src", "gd", course_data())
 
@@ -295,3 +308,38 @@ def test_import_of_a_single_course_folder(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(Course.slug)) == "gd"
     assert count(Offering) == 0
+
+
+def test_changing_the_code_in_course_yaml_renumbers_the_course(runner, tmp_path):
+    root = tmp_path / "src"
+    write_course(root, "gd", course_data("GD101"))
+    assert run_import(runner, root).exit_code == 0
+    course_id = db.session.scalar(select(Course.id))
+
+    write_course(root, "gd", course_data("GD150"))
+    result = run_import(runner, root)
+
+    assert result.exit_code == 0, result.output
+    assert "imported GD150" in result.output
+    assert db.session.scalars(select(Course.id)).all() == [course_id]
+    assert db.session.get(Course, course_id).code == "GD150"
+    assert count(Lesson) == 2
+
+
+def test_reimport_restores_a_code_changed_in_the_browser(runner, tmp_path, make, client, auth):
+    root = tmp_path / "src"
+    write_course(root, "gd", course_data("GD101"))
+    assert run_import(runner, root).exit_code == 0
+    course = db.session.scalar(select(Course))
+    instructor = make.user(Role.INSTRUCTOR)
+    make.offering(course, instructor=instructor)
+    auth.login(instructor)
+    form = {"code": "GD199", "title_en": "Renamed", "credits": "2", "hours": "90"}
+    assert client.post(f"/authoring/courses/{course.id}", data=form).status_code == 302
+
+    result = run_import(runner, root)
+
+    assert result.exit_code == 0, result.output
+    course = db.session.get(Course, course.id)
+    assert (course.code, course.title_en) == ("GD101", "Game Design")
+    assert count(Course) == 1
