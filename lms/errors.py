@@ -6,10 +6,15 @@ Nothing here ever renders a stack trace.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -76,3 +81,20 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         return render_error(500)
+
+
+def attempt(action: Callable[[], T]) -> T | None:
+    """Run one service call for a view: commit on success; on a DomainError roll back, flash its
+    message for the user, and return None."""
+    from flask import flash
+
+    from lms.extensions import db
+
+    try:
+        result = action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return None
+    db.session.commit()
+    return result

@@ -12,7 +12,7 @@ from lms.auth import services as accounts
 from lms.auth.models import Role, User
 from lms.auth.permissions import roles_required
 from lms.catalog.models import PartnerUniversity, Program, Term
-from lms.errors import DomainError
+from lms.errors import attempt
 from lms.extensions import db, login_manager
 from lms.forms import options
 from lms.loading import load_or_404
@@ -115,15 +115,10 @@ def users():
 def create_staff_user():
     form = StaffUserForm()
     if form.validate_on_submit():
-        try:
-            user, password = accounts.create_user(email=form.email.data, name_latin=form.name_latin.data,
-                                                  role=Role(form.role.data))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            return render_template("people/created.html", created=[(user, password)])
+        created = attempt(lambda: accounts.create_user(email=form.email.data, name_latin=form.name_latin.data,
+                                                       role=Role(form.role.data)))
+        if created:
+            return render_template("people/created.html", created=[created])
     else:
         flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
     return redirect(url_for("admin.users"))

@@ -12,7 +12,7 @@ from lms.auth.services import create_user
 from lms.catalog import services as catalog
 from lms.catalog.forms import EnrollForm, OfferingForm, StaffForm
 from lms.catalog.models import Course, Enrollment, Offering, OfferingStaff, Program, StaffRole, Term
-from lms.errors import DomainError
+from lms.errors import attempt
 from lms.extensions import db
 from lms.forms import options
 from lms.loading import load_or_404
@@ -46,17 +46,12 @@ def new_student():
     form.program_id.choices = options((p.id, f"{p.code} — {p.name_en}")
                                for p in db.session.scalars(select(Program).order_by(Program.code)))
     if form.validate_on_submit():
-        try:
-            user, password = create_user(
-                email=form.email.data, name_latin=form.name_latin.data, name_kana=form.name_kana.data,
-                role=Role.STUDENT, student_number=form.student_number.data,
-                program_id=form.program_id.data, cohort_year=form.cohort_year.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            return render_template("people/created.html", created=[(user, password)])
+        created = attempt(lambda: create_user(
+            email=form.email.data, name_latin=form.name_latin.data, name_kana=form.name_kana.data,
+            role=Role.STUDENT, student_number=form.student_number.data,
+            program_id=form.program_id.data, cohort_year=form.cohort_year.data))
+        if created:
+            return render_template("people/created.html", created=[created])
     return render_template("people/student_form.html", form=form)
 
 
@@ -87,13 +82,9 @@ def offerings():
                               for c in db.session.scalars(select(Course).order_by(Course.code)))
     form.term_id.choices = options((t.id, t.name) for t in db.session.scalars(select(Term).order_by(Term.starts_on.desc())))
     if form.validate_on_submit():
-        try:
-            offering = catalog.create_offering(db.session.get(Course, form.course_id.data), form.term_id.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        offering = attempt(lambda: catalog.create_offering(db.session.get(Course, form.course_id.data),
+                                                           form.term_id.data))
+        if offering:
             flash(_("Offering created."), "success")
             return redirect(url_for("people.offering", offering_id=offering.id))
     rows = db.session.scalars(select(Offering).join(Term).join(Course)
@@ -127,15 +118,9 @@ def add_staff(offering_id: int):
     form = StaffForm(prefix="staff")
     if form.validate_on_submit():
         user = csv_import.find_student(form.email.data)
-        try:
-            if user is None:
-                raise DomainError(_("No user with the email %(email)s.", email=form.email.data))
-            catalog.add_staff(offering, user, StaffRole(form.role.data))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if user is None:
+            flash(_("No user with the email %(email)s.", email=form.email.data), "error")
+        elif attempt(lambda: catalog.add_staff(offering, user, StaffRole(form.role.data))):
             flash(_("%(name)s added to the staff.", name=user.name_latin), "success")
     return redirect(url_for("people.offering", offering_id=offering.id))
 
@@ -159,15 +144,9 @@ def enroll(offering_id: int):
     form = EnrollForm(prefix="enroll")
     if form.validate_on_submit():
         student = csv_import.find_student(form.student.data)
-        try:
-            if student is None:
-                raise DomainError(_("No student with the number or email %(s)s.", s=form.student.data))
-            catalog.enroll(offering, student)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if student is None:
+            flash(_("No student with the number or email %(s)s.", s=form.student.data), "error")
+        elif attempt(lambda: catalog.enroll(offering, student)):
             flash(_("%(name)s enrolled.", name=student.name_latin), "success")
     return redirect(url_for("people.offering", offering_id=offering.id))
 
