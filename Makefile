@@ -1,4 +1,5 @@
-# Kakehashi: `make run` serves the demo, `make test` runs the whole suite. Both set up everything.
+# Kakehashi: `make run` serves the demo (web app + a worker), `make test` runs the whole suite.
+# Both set up everything they need.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ PORT ?= 5000
 export FLASK_APP := lms
 
 # Debian packages: what the app needs to run, and what the tests need on top.
-RUN_PACKAGES := ca-certificates
+RUN_PACKAGES := ca-certificates ffmpeg
 TEST_PACKAGES := postgresql
 
 .PHONY: run test setup setup-test migrate demo clean
@@ -19,7 +20,7 @@ run: setup migrate demo
 	@echo "Demo logins (role, login, password):"
 	@$(BIN)/flask lms logins
 	@echo ""
-	exec $(BIN)/flask run --host $(HOST) --port $(PORT)
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) ./scripts/serve.sh
 
 test: setup-test
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -84,3 +84,19 @@ def create_admin(email: str, name: str) -> None:
         raise click.ClickException(exc.message)
     db.session.commit()
     click.echo(f"created {email}; one-time password: {password}")
+
+
+@lms_cli.command("worker")
+@click.option("--drain", is_flag=True, help="Stop when no job is due (for scripts and tests).")
+def worker(drain: bool) -> None:
+    """Run background jobs (video transcoding) until SIGTERM."""
+    import logging
+
+    from lms.jobs.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    runner = Worker(current_app._get_current_object(), lease_seconds=current_app.config["WORKER_LEASE_SECONDS"])
+    runner.install_signal_handlers()
+    click.echo(f"worker {runner.id} started")
+    count = runner.run(drain=drain)
+    click.echo(f"worker {runner.id} stopped after {count} job(s)")

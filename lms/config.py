@@ -36,6 +36,11 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_IP = 30
     LOGIN_LOCKOUT_MINUTES = 15
     CSV_MAX_ROWS = 2000
+    VIDEO_MAX_BYTES = 4 * 1024**3  # a lecture upload; over it: 413 and nothing kept
+    VIDEO_MAX_SECONDS = 4 * 3600
+    VIDEO_TIMEOUT_FACTOR = 8  # a transcode may take this many times the video's duration
+    MEDIA_URL_MAX_AGE = 4 * 3600  # signed playlist/segment URLs; a lecture plus pauses
+    WORKER_LEASE_SECONDS = 60
 
 
 def load(app: Flask, overrides: dict | None) -> None:

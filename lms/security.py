@@ -9,6 +9,7 @@ CSP = "; ".join([
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' blob:",
+    "worker-src 'self' blob:",  # hls.js demuxes in a worker built from a blob
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

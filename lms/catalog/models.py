@@ -115,6 +115,9 @@ class Lesson(Bilingual, TimestampMixin, db.Model):
     position: Mapped[int] = mapped_column(default=0)
     # Lessons dropped from a course's files are hidden, not deleted: students' progress stays.
     published: Mapped[bool] = mapped_column(default=True)
+    # The video students watch; switched only when a new upload has finished transcoding.
+    video_id: Mapped[int | None] = mapped_column(
+        ForeignKey("videos.id", use_alter=True, ondelete="SET NULL"))
 
     module: Mapped[Module] = relationship(back_populates="lessons")
     course: Mapped[Course] = relationship()

@@ -1,0 +1,45 @@
+"""The durable job queue's one table. Jobs carry ids in their payload, never ORM objects."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.db import TimestampMixin, UTCDateTime, utcnow
+from lms.extensions import db
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # will retry after run_after
+    DEAD = "dead"  # gave up; last_error says why
+
+
+class Job(TimestampMixin, db.Model):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_run_after", "state", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[JobState] = mapped_column(
+        Enum(JobState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=JobState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=5)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    worker_id: Mapped[str | None] = mapped_column(String(120))
+    progress: Mapped[float] = mapped_column(default=0.0)  # 0..1
+    eta_seconds: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def active(self) -> bool:
+        return self.state in (JobState.QUEUED, JobState.RUNNING, JobState.FAILED)

@@ -1,0 +1,179 @@
+"""`flask lms worker`: claim a job, run its handler with a heartbeat, record the outcome, repeat.
+
+Several workers may run, on several machines against PostgreSQL. SIGTERM stops claiming, cancels
+the running handler (its ffmpeg is killed) and hands the job back without spending an attempt.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import update
+
+from lms.db import utcnow
+from lms.extensions import db
+from lms.jobs import queue
+from lms.jobs.models import Job, JobState
+
+log = logging.getLogger(__name__)
+HANDLERS: dict[str, Callable[[JobContext], None]] = {}
+
+
+def handler(kind: str):
+    def register(fn: Callable[[JobContext], None]):
+        HANDLERS[kind] = fn
+        return fn
+    return register
+
+
+class PermanentError(Exception):
+    """The job can never succeed (for example, the upload is not a video): no retry."""
+
+
+class Cancelled(Exception):
+    """The worker is stopping, or another worker took the job over."""
+
+
+@dataclass
+class JobContext:
+    job_id: int
+    attempt: int
+    payload: dict
+    worker_id: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    shutting_down: bool = False
+    _progress: tuple[float, int | None] | None = None
+
+    def report(self, fraction: float, eta_seconds: int | None = None) -> None:
+        """Progress for the people watching; the heartbeat thread writes it."""
+        self._progress = (fraction, eta_seconds)
+
+    def check(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+
+
+class Heartbeat(threading.Thread):
+    """Extends the lease on its own connection, so a long ffmpeg run never looks abandoned."""
+
+    def __init__(self, app: Flask, ctx: JobContext, lease_seconds: int):
+        super().__init__(daemon=True, name=f"heartbeat-{ctx.job_id}")
+        self.app, self.ctx, self.lease = app, ctx, lease_seconds
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        interval = max(1.0, self.lease / 4)
+        while not self.stopped.wait(interval):
+            self.beat()
+
+    def beat(self) -> None:
+        from datetime import timedelta
+
+        now = utcnow()
+        values = {"lease_until": now + timedelta(seconds=self.lease), "heartbeat_at": now}
+        if self.ctx._progress is not None:
+            fraction, eta = self.ctx._progress
+            values.update(progress=max(0.0, min(1.0, fraction)), eta_seconds=eta)
+        try:
+            with self.app.app_context(), db.engine.begin() as conn:
+                rows = conn.execute(update(Job).where(
+                    Job.id == self.ctx.job_id, Job.worker_id == self.ctx.worker_id,
+                    Job.state == JobState.RUNNING).values(**values)).rowcount
+        except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
+            log.exception("heartbeat failed for job %s", self.ctx.job_id)
+            return
+        if rows == 0:
+            log.warning("job %s was taken over; cancelling", self.ctx.job_id)
+            self.ctx.cancel.set()
+
+
+class Worker:
+    def __init__(self, app: Flask, *, lease_seconds: int = 60, poll_seconds: float = 1.0,
+                 kinds: list[str] | None = None):
+        self.app = app
+        self.lease = lease_seconds
+        self.poll = poll_seconds
+        self.kinds = kinds
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+        self.stop = threading.Event()
+        self.current: JobContext | None = None
+
+    def install_signal_handlers(self) -> None:
+        def on_signal(signum, _frame):
+            log.info("signal %s: finishing up", signum)
+            self.stop.set()
+            if self.current is not None:
+                self.current.shutting_down = True
+                self.current.cancel.set()
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    def run(self, *, drain: bool = False) -> int:
+        """Work until stopped; with `drain`, stop as soon as no job is due. Returns jobs run."""
+        done = 0
+        while not self.stop.is_set():
+            job_id = self._claim()
+            if job_id is None:
+                if drain:
+                    break
+                self.stop.wait(self.poll)
+                continue
+            self.execute(job_id)
+            done += 1
+        return done
+
+    def _claim(self) -> int | None:
+        with self.app.app_context():
+            queue.bury_exhausted()
+            job_id = queue.claim(self.id, self.lease, self.kinds)
+            db.session.commit()
+            return job_id
+
+    def execute(self, job_id: int) -> None:
+        with self.app.app_context():
+            job = db.session.get(Job, job_id)
+            ctx = JobContext(job_id=job.id, attempt=job.attempts, payload=dict(job.payload),
+                             worker_id=self.id)
+            fn = HANDLERS.get(job.kind)
+            db.session.commit()
+            if fn is None:
+                queue.fail(job_id, self.id, f"No handler for job kind {job.kind!r}.", retry=False)
+                db.session.commit()
+                return
+            self.current = ctx
+            beat = Heartbeat(self.app, ctx, self.lease)
+            beat.start()
+            try:
+                self._run_handler(fn, ctx)
+            finally:
+                beat.stopped.set()
+                beat.join()
+                self.current = None
+                db.session.remove()
+
+    def _run_handler(self, fn, ctx: JobContext) -> None:
+        try:
+            fn(ctx)
+        except Cancelled:
+            db.session.rollback()
+            if ctx.shutting_down:
+                queue.release(ctx.job_id, self.id)
+            db.session.commit()
+        except PermanentError as exc:
+            db.session.rollback()
+            queue.fail(ctx.job_id, self.id, str(exc), retry=False)
+            db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - any other failure is retried with backoff
+            log.exception("job %s failed", ctx.job_id)
+            db.session.rollback()
+            queue.fail(ctx.job_id, self.id, f"{type(exc).__name__}: {exc}")
+            db.session.commit()
+        else:
+            queue.finish(ctx.job_id, self.id)
+            db.session.commit()

@@ -1,0 +1,64 @@
+"""The transcode job: probe → plan → poster → one ffmpeg for every rung → master → publish.
+
+Output goes to a folder of its own per attempt; the lesson's pointer switches in one commit; only
+then are older attempts' folders removed. A finished video is left alone if its job runs again.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+
+from lms.extensions import db
+from lms.jobs.worker import Cancelled, JobContext, PermanentError, handler
+from lms.media import ffmpeg
+from lms.storage import get_storage
+from lms.video import services
+from lms.video.hls import write_master
+from lms.video.ladder import SEGMENT_SECONDS, plan_ladder
+from lms.video.models import Video, VideoState
+
+
+@handler(services.TRANSCODE)
+def transcode(ctx: JobContext) -> None:
+    video = db.session.get(Video, ctx.payload["video_id"])
+    if video is None or video.state == VideoState.READY:
+        return
+    storage = get_storage()
+    config = current_app.config
+    source = storage.local_copy(video.original_key)
+    try:
+        probe = ffmpeg.probe(source, max_duration=config["VIDEO_MAX_SECONDS"])
+    except ffmpeg.MediaRejected as exc:
+        services.reject(video, str(exc))
+        db.session.commit()
+        raise PermanentError(str(exc)) from None
+    rungs = plan_ladder(probe)
+    prefix = f"videos/{video.id}/renditions/attempt-{ctx.attempt}-{secrets.token_hex(4)}"
+    out = storage.scratch_dir(prefix)
+    timeout = max(120.0, probe.duration * config["VIDEO_TIMEOUT_FACTOR"])
+    try:
+        if probe.has_video:
+            ffmpeg.poster(source, out / "poster.jpg", at_seconds=min(probe.duration * 0.1, 10.0))
+        ffmpeg.transcode_hls(source, out, rungs, duration=probe.duration, segment_seconds=SEGMENT_SECONDS,
+                             timeout=timeout, progress=ctx.report, cancel=ctx.cancel)
+        write_master(out, rungs)
+        ctx.check()
+        published = services.publish(video, job_id=ctx.job_id, worker_id=ctx.worker_id, prefix=prefix,
+                                     duration=probe.duration, width=probe.width, height=probe.height,
+                                     renditions=[r.name for r in rungs])
+    except InterruptedError:
+        storage.delete_prefix(prefix)
+        raise Cancelled() from None
+    except BaseException:
+        db.session.rollback()
+        storage.delete_prefix(prefix)
+        raise
+    if not published:
+        db.session.rollback()
+        storage.delete_prefix(prefix)
+        raise Cancelled()
+    db.session.commit()
+    for old in storage.list_prefixes(f"videos/{video.id}/renditions"):
+        if old != prefix:
+            storage.delete_prefix(old)

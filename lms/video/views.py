@@ -1,0 +1,215 @@
+"""Video upload and status for instructors; playback media, captions and watching for students."""
+from __future__ import annotations
+
+import json
+from urllib.parse import unquote
+
+from flask import (Blueprint, Flask, abort, flash, jsonify, redirect, request, send_file,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from lms.auth.models import Role
+from lms.auth.permissions import roles_required
+from lms.catalog import permissions
+from lms.catalog.models import Lesson, Offering
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.loading import load_or_404
+from lms.storage import StorageError, TooLarge, get_storage
+from lms.video import captions, services
+from lms.video.media_access import NAME_RE, media_url, mimetype, read_token
+from lms.video.models import Caption, Video, VideoState
+
+bp = Blueprint("video", __name__)
+authors = roles_required(Role.INSTRUCTOR, Role.ADMIN)
+
+
+def _editable_lesson(lesson_id: int) -> Lesson:
+    lesson = load_or_404(Lesson, lesson_id)
+    if not permissions.can_edit_course(current_user, lesson.course):
+        abort(403)
+    return lesson
+
+
+def _editable_video(video_id: int) -> Video:
+    video = load_or_404(Video, video_id)
+    if not permissions.can_edit_course(current_user, video.lesson.course):
+        abort(403)
+    return video
+
+
+def _too_large_message() -> str:
+    gib = services.max_upload_bytes() / 1024**3
+    return _("The video is larger than the %(size)s GB limit. Export it at a lower bit rate or split it.",
+             size=f"{gib:g}")
+
+
+@bp.route("/authoring/lessons/<int:lesson_id>/video", methods=["POST"])
+@authors
+def upload(lesson_id: int):
+    lesson = _editable_lesson(lesson_id)
+    limit = services.max_upload_bytes()
+    if (request.content_length or 0) > limit:
+        return jsonify(error=_too_large_message()), 413
+    request.max_content_length = limit
+    try:
+        if request.mimetype == "multipart/form-data":
+            upload_file = request.files.get("file")
+            if upload_file is None or not upload_file.filename:
+                return jsonify(error=_("Choose a video file to upload.")), 400
+            stream, name = upload_file.stream, upload_file.filename
+        else:
+            stream, name = request.stream, unquote(request.headers.get("X-Upload-Name", "video"))
+        video = services.attach_upload(lesson, current_user.id, stream, name, limit)
+    except (TooLarge, RequestEntityTooLarge):
+        db.session.rollback()
+        return jsonify(error=_too_large_message()), 413
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        get_storage().delete(video.original_key)
+        raise
+    if request.accept_mimetypes.best == "text/html":
+        flash(_("Upload received; the video is being prepared."), "success")
+        return redirect(url_for("authoring.edit_lesson", lesson_id=lesson.id))
+    return jsonify(video_id=video.id, status_url=url_for("video.status", video_id=video.id)), 201
+
+
+@bp.route("/authoring/videos/<int:video_id>/status")
+@authors
+def status(video_id: int):
+    return jsonify(services.status(_editable_video(video_id)).as_dict())
+
+
+@bp.route("/authoring/videos/<int:video_id>/retry", methods=["POST"])
+@authors
+def retry(video_id: int):
+    video = _editable_video(video_id)
+    if services.status(video).state == "failed":
+        services.retry(video)
+        db.session.commit()
+        flash(_("The video is queued again."), "success")
+    return redirect(url_for("authoring.edit_lesson", lesson_id=video.lesson_id))
+
+
+@bp.route("/authoring/videos/<int:video_id>/captions", methods=["POST"])
+@authors
+def add_captions(video_id: int):
+    video = _editable_video(video_id)
+    language = request.form.get("language", "")
+    upload_file = request.files.get("file")
+    try:
+        if language not in captions.LANGUAGES:
+            raise captions.CaptionError(_("choose the captions' language"))
+        if upload_file is None or not upload_file.filename:
+            raise captions.CaptionError(_("choose a .vtt or .srt file"))
+        text, cues = captions.to_webvtt(upload_file.stream.read(captions.MAX_BYTES + 1))
+    except captions.CaptionError as exc:
+        flash(_("The captions were not added: %(reason)s.", reason=str(exc)), "error")
+        return redirect(url_for("authoring.edit_lesson", lesson_id=video.lesson_id))
+    replaced = services.set_captions(video, language, text, cues)
+    db.session.commit()
+    if replaced:
+        get_storage().delete(replaced)
+    flash(_("Captions added (%(n)d cues).", n=cues), "success")
+    return redirect(url_for("authoring.edit_lesson", lesson_id=video.lesson_id))
+
+
+@bp.route("/authoring/videos/<int:video_id>/captions/<int:caption_id>/delete", methods=["POST"])
+@authors
+def delete_captions(video_id: int, caption_id: int):
+    video = _editable_video(video_id)
+    caption = db.session.get(Caption, caption_id)
+    if caption is None or caption.video_id != video.id:
+        abort(404)
+    key = services.remove_captions(caption)
+    db.session.commit()
+    get_storage().delete(key)
+    flash(_("Captions removed."), "success")
+    return redirect(url_for("authoring.edit_lesson", lesson_id=video.lesson_id))
+
+
+@bp.route("/media/<token>/<path:name>")
+@login_required
+def media(token: str, name: str):
+    claims = read_token(token)
+    if claims is None or claims[1] != current_user.id or not NAME_RE.match(name):
+        abort(404)
+    video = db.session.get(Video, claims[0])
+    if video is None or video.state != VideoState.READY:
+        abort(404)
+    if not video.lesson.published and not permissions.can_edit_course(current_user, video.lesson.course) \
+            and not permissions.oversees_all(current_user):
+        abort(404)
+    storage = get_storage()
+    try:
+        if name.startswith("captions/"):
+            caption = db.session.scalar(select(Caption).where(
+                Caption.video_id == video.id, Caption.language == name[9:11]))
+            if caption is None:
+                abort(404)
+            path = storage.local_copy(caption.storage_key)
+        else:
+            path = storage.local_copy(f"{video.published_prefix}/{name}")
+    except StorageError:
+        abort(404)
+    response = send_file(path, mimetype=mimetype(name), conditional=True, max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.route("/offerings/<int:offering_id>/lessons/<int:lesson_id>/watch", methods=["POST"])
+@login_required
+def watch(offering_id: int, lesson_id: int):
+    offering = load_or_404(Offering, offering_id, permissions.can_view_offering)
+    lesson = db.session.get(Lesson, lesson_id)
+    enrollment = permissions.enrollment_of(current_user, offering)
+    if lesson is None or not permissions.can_view_lesson(current_user, offering, lesson) or enrollment is None:
+        abort(403)
+    video = services.lesson_video(lesson)
+    if video is None or video.state != VideoState.READY:
+        abort(404)
+    try:
+        intervals = json.loads(request.form.get("intervals") or "[]")
+    except ValueError:
+        raise DomainError(_("Malformed watching report.")) from None
+    row = services.record_watching(enrollment, video, request.form.get("position", 0), intervals)
+    db.session.commit()
+    progress = services.lesson_progress(enrollment, lesson)
+    return jsonify(position=row.position, watched_seconds=row.watched_seconds, duration=video.duration,
+                   completed=services.completed(progress))
+
+
+def player_context(offering: Offering, lesson: Lesson, enrollment) -> dict | None:
+    """What the lesson page needs to play the lesson's video, or None when there is none ready."""
+    video = services.lesson_video(lesson)
+    if video is None or video.state != VideoState.READY:
+        return None
+    uid = current_user.id
+    row = services.progress_of(enrollment, video) if enrollment else None
+    return {
+        "video": video,
+        "master": media_url(video.id, uid, "master.m3u8"),
+        # hls.js drops audio-only variants from a master with video, so the menu loads it directly.
+        "audio": media_url(video.id, uid, "audio/index.m3u8") if "audio" in video.renditions else None,
+        "poster": media_url(video.id, uid, "poster.jpg") if video.width else None,
+        "tracks": [(c.language, captions.LANGUAGES[c.language], media_url(video.id, uid, f"captions/{c.language}.vtt"))
+                   for c in video.captions],
+        "position": row.position if row else 0,
+        "watched": row.watched_seconds if row else 0,
+        "watch_url": url_for("video.watch", offering_id=offering.id, lesson_id=lesson.id) if enrollment else None,
+    }
+
+
+def register(app: Flask) -> None:
+    from lms.video import tasks  # noqa: F401  registers the transcode job handler
+
+    app.register_blueprint(bp)
+    app.jinja_env.globals["lesson_player"] = player_context
+    app.jinja_env.globals["lesson_videos"] = services.videos_of_lesson
+    app.jinja_env.globals["video_status"] = services.status
+    app.jinja_env.globals["caption_languages"] = captions.LANGUAGES
