@@ -61,6 +61,7 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # read and close file responses, as a browser would
         response = contextvars.Context().run(super().open, *args, **kwargs)
         if has_app_context():  # not inside a redirect followed in the empty context
             db.session.expire_all()  # the test's own session: re-read what the request committed

@@ -8,6 +8,7 @@ file limits set on the child right after it starts.
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import shutil
@@ -60,6 +61,15 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
+def _stop(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
+    _kill_group(proc)
+    proc.wait()
+    for t in readers:
+        t.join(timeout=5)
+    proc.stdout.close()
+    proc.stderr.close()
+
+
 def run(argv: list[str], *, timeout: float, on_line: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None) -> str:
     """Run a media tool; returns stdout. Kills the process group on timeout or cancel."""
@@ -86,16 +96,16 @@ def run(argv: list[str], *, timeout: float, on_line: Callable[[str], None] | Non
     deadline = time.monotonic() + timeout
     while proc.poll() is None:
         if cancel is not None and cancel.is_set():
-            _kill_group(proc)
-            proc.wait()
+            _stop(proc, readers)
             raise InterruptedError("cancelled")
         if time.monotonic() > deadline:
-            _kill_group(proc)
-            proc.wait()
+            _stop(proc, readers)
             raise MediaToolError(f"{Path(argv[0]).name} took longer than {int(timeout)} s and was stopped.")
         time.sleep(0.1)
     for t in readers:
         t.join(timeout=5)
+    proc.stdout.close()
+    proc.stderr.close()
     if proc.returncode != 0:
         raise MediaToolError(f"{Path(argv[0]).name} exited with {proc.returncode}: {''.join(err_tail).strip()[-1500:]}")
     return "".join(out_lines)
@@ -155,7 +165,8 @@ def probe(path: Path, *, max_duration: float) -> Probe:
     if duration <= 0:
         raise MediaRejected("The file declares no duration; it may be truncated. Export it again.")
     if duration > max_duration:
-        raise MediaRejected(f"The video is {duration / 60:.0f} minutes long; the limit is {max_duration / 60:.0f} minutes.")
+        raise MediaRejected(f"The video is {_clock(duration)} long; the limit is {_clock(max_duration)}. "
+                            "Trim it or split it into shorter videos.")
     width = height = fps = None
     if video is not None:
         width, height = int(video.get("width") or 0), int(video.get("height") or 0)
@@ -167,6 +178,7 @@ def probe(path: Path, *, max_duration: float) -> Probe:
         if fps is not None and fps > MAX_FPS:
             raise MediaRejected(f"The video has {fps:.0f} frames per second; the limit is {MAX_FPS}.")
     _check_declared_size(streams, size)
+    _check_tail(path, float(fmt.get("start_time") or 0), duration)
     return Probe(format_name=fmt["format_name"], duration=duration, width=width, height=height, fps=fps,
                  has_video=video is not None, has_audio=audio is not None, size=size)
 
@@ -182,6 +194,35 @@ def _check_declared_size(streams: list[dict], size: int) -> None:
     if declared > size * 1.25 + 256 * 1024:
         raise MediaRejected(f"The file is incomplete: its streams declare {declared / 1e6:.1f} MB "
                             f"but it holds {size / 1e6:.1f} MB. Upload it again.")
+
+
+def _clock(seconds: float) -> str:
+    """"12.5 s", "4:05" or "1:02:03", so short clips and near-misses do not all read "0 minutes"."""
+    if seconds < 59.95:
+        return f"{seconds:.1f} s"
+    hours, rest = divmod(math.ceil(seconds), 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _check_tail(path: Path, start: float, duration: float) -> None:
+    """Read the packets of the last few seconds: a file cut short (an interrupted upload) ends
+    before the duration its header declares. ffmpeg itself would encode such a file and exit 0."""
+    argv = [_binary("ffprobe"), "-v", "error", "-read_intervals", f"{max(start, start + duration - 3):.3f}%",
+            "-show_entries", "packet=pts_time,duration_time", "-of", "json", *WHITELISTS, f"file:{path}"]
+    try:
+        packets = json.loads(run(argv, timeout=PROBE_TIMEOUT) or "{}").get("packets") or []
+    except MediaToolError as exc:
+        raise MediaRejected(f"The end of the file cannot be read; it may be incomplete. Details: {str(exc)[-300:]}") from None
+    ends = []
+    for packet in packets:
+        try:
+            ends.append(float(packet["pts_time"]) + float(packet.get("duration_time") or 0))
+        except (KeyError, ValueError):
+            continue
+    end = max(ends, default=start) - start
+    if end < duration - max(0.25, min(1.0, duration * 0.1)):
+        raise MediaRejected(f"The file is incomplete: it declares {_clock(duration)} but its data stops at "
+                            f"{_clock(end)}. Upload it again (let the upload finish) or export it again.")
 
 
 def _video_filters(rungs) -> tuple[str, list[str]]:
@@ -256,7 +297,7 @@ def poster(src: Path, out: Path, *, at_seconds: float, timeout: float = 60) -> N
 
 
 def synthesize(out: Path, *, seconds: float, width: int | None = 640, height: int | None = 360,
-               fps: int = 25, audio: bool = True, timeout: float = 120) -> None:
+               fps: int = 25, audio: bool = True, faststart: bool = False, timeout: float = 120) -> None:
     """Make a test clip from ffmpeg's built-in sources (tests and benchmarks; no input files)."""
     argv = [_binary("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
     if width:
@@ -267,6 +308,8 @@ def synthesize(out: Path, *, seconds: float, width: int | None = 640, height: in
         argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
     if audio:
         argv += ["-c:a", "aac", "-b:a", "96k"]
+    if faststart:
+        argv += ["-movflags", "+faststart"]
     run(argv + ["-shortest", f"file:{out}"], timeout=timeout)
 
 

@@ -10,11 +10,13 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from lms.catalog.models import Enrollment, Lesson, LessonProgress
 from lms.catalog.services import complete_lesson
 from lms.db import utcnow
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.jobs import queue
 from lms.jobs.models import Job, JobState
@@ -28,11 +30,15 @@ TRANSCODE = "transcode"
 def attach_upload(lesson: Lesson, uploader_id: int, stream: BinaryIO, filename: str, max_bytes: int) -> Video:
     """Store the upload under a generated key, then add the Video and its job in one transaction.
 
-    Raises storage.TooLarge (nothing is kept). The caller commits, and deletes
+    Raises storage.TooLarge or DomainError for an empty file (nothing is kept). The caller commits, and deletes
     `video.original_key` from storage if the commit fails.
     """
     key = f"videos/originals/{uuid.uuid4().hex}"
-    size, sha256 = get_storage().put_stream(key, stream, max_bytes=max_bytes)
+    storage = get_storage()
+    size, sha256 = storage.put_stream(key, stream, max_bytes=max_bytes)
+    if size == 0:
+        storage.delete(key)
+        raise DomainError(_("The file is empty. Choose the video file again."))
     video = Video(lesson_id=lesson.id, uploaded_by_id=uploader_id, original_key=key,
                   original_name=(filename or "video")[:255], original_size=size, original_sha256=sha256,
                   state=VideoState.PROCESSING)

@@ -67,6 +67,9 @@ def upload(lesson_id: int):
     except (TooLarge, RequestEntityTooLarge):
         db.session.rollback()
         return jsonify(error=_too_large_message()), 413
+    except DomainError as exc:
+        db.session.rollback()
+        return jsonify(error=exc.message), 400
     try:
         db.session.commit()
     except Exception:
