@@ -100,6 +100,21 @@ def app(migrated_url, tmp_path):
 
 
 @pytest.fixture
+def app_with(migrated_url, tmp_path):
+    """Another app on the test database with other settings; its connections closed afterwards."""
+    apps = []
+
+    def build(**overrides):
+        apps.append(make_app(migrated_url, tmp_path / f"app{len(apps)}", **overrides))
+        return apps[-1]
+
+    yield build
+    for other in apps:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

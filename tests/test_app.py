@@ -3,7 +3,7 @@ import pytest
 
 from lms import create_app
 from lms.config import ConfigError
-from tests.conftest import TEST_SECRET, make_app
+from tests.conftest import TEST_SECRET
 
 
 def test_secret_key_is_generated_once_into_instance(tmp_path):
@@ -35,8 +35,8 @@ def test_environment_variables_configure_the_app(tmp_path, monkeypatch):
     assert app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] == 3
 
 
-def test_production_cookies_and_hsts(migrated_url, tmp_path):
-    app = make_app(migrated_url, tmp_path, PRODUCTION=True)
+def test_production_cookies_and_hsts(app_with):
+    app = app_with(PRODUCTION=True)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     response = app.test_client().get("/login")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
@@ -51,8 +51,8 @@ def test_security_headers(client):
     assert "Strict-Transport-Security" not in response.headers  # plain-HTTP development
 
 
-def test_csrf_is_required_on_state_changes(migrated_url, tmp_path, make):
-    app = make_app(migrated_url, tmp_path, WTF_CSRF_ENABLED=True)
+def test_csrf_is_required_on_state_changes(app_with):
+    app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     response = client.post("/login", data={"login": "x@example.test", "password": "whatever1"})
     assert response.status_code == 400

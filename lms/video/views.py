@@ -54,7 +54,6 @@ def upload(lesson_id: int):
     limit = services.max_upload_bytes()
     if (request.content_length or 0) > limit:
         return jsonify(error=_too_large_message()), 413
-    request.max_content_length = limit
     try:
         if request.mimetype == "multipart/form-data":
             upload_file = request.files.get("file")
@@ -208,10 +207,17 @@ def player_context(offering: Offering, lesson: Lesson, enrollment) -> dict | Non
     }
 
 
+def _video_upload_limit() -> None:
+    # Before CSRF protection reads the form, or the global form-size cap would refuse the video.
+    if request.endpoint == "video.upload":
+        request.max_content_length = services.max_upload_bytes()
+
+
 def register(app: Flask) -> None:
     from lms.video import tasks  # noqa: F401  registers the transcode job handler
 
     app.register_blueprint(bp)
+    app.before_request_funcs.setdefault(None, []).insert(0, _video_upload_limit)
     app.jinja_env.globals["lesson_player"] = player_context
     app.jinja_env.globals["lesson_videos"] = services.videos_of_lesson
     app.jinja_env.globals["video_status"] = services.status

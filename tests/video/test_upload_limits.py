@@ -79,3 +79,27 @@ def test_video_and_job_commit_together(app, world, clip):
         services.attach_upload(world.lesson, world.instructor.id, fh, "x.mp4", 10**9)
     db.session.rollback()
     assert count(Video) == 0 and count(Job) == 0
+
+
+def test_csrf_checked_upload_larger_than_the_form_cap_is_accepted(app_with, make):
+    """CSRF protection reads the form before the view; the video cap must apply by then."""
+    import re
+
+    from lms.auth.models import Role
+    app = app_with(WTF_CSRF_ENABLED=True, MAX_CONTENT_LENGTH=1000)
+    with app.app_context():
+        instructor = make.user(Role.INSTRUCTOR)
+        course = make.course()
+        make.offering(course, instructor=instructor)
+        lesson_id, email = course.modules[0].lessons[0].id, instructor.email
+    client = app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    client.post("/login", data={"login": email, "password": "correct-horse-battery", "csrf_token": token})
+    page = client.get(f"/authoring/lessons/{lesson_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    url = f"/authoring/lessons/{lesson_id}/video"
+    refused = client.post(url, data=b"v" * 5000, headers={"Content-Type": "video/mp4"})
+    assert refused.status_code == 400  # no token: refused by CSRF, not stored
+    accepted = client.post(url, data=b"v" * 5000, headers={"Content-Type": "video/mp4", "X-CSRFToken": token})
+    assert accepted.status_code == 201, accepted.get_data(as_text=True)
