@@ -44,10 +44,27 @@ def _binary(name: str) -> str:
     return path
 
 
+LIMITS = (("--as", resource.RLIMIT_AS, MEMORY_LIMIT), ("--fsize", resource.RLIMIT_FSIZE, OUTPUT_FILE_LIMIT),
+          ("--nofile", resource.RLIMIT_NOFILE, 1024), ("--core", resource.RLIMIT_CORE, 0))
+
+
+def _prlimit_prefix() -> list[str]:
+    """util-linux's prlimit sets the limits on itself and then execs the tool, so they hold from the
+    tool's first instruction (setting them from the parent after spawn races with the tool starting)."""
+    tool = shutil.which("prlimit")
+    if tool is None:
+        return []
+    flags = []
+    for flag, limit, value in LIMITS:
+        hard = resource.getrlimit(limit)[1]
+        flags.append(f"{flag}={value if hard == resource.RLIM_INFINITY else min(value, hard)}")
+    return [tool, *flags, "--"]
+
+
 def _limit(pid: int) -> None:
-    # Set from the parent right after spawn: no preexec_fn, which is unsafe beside threads.
-    for limit, value in ((resource.RLIMIT_AS, MEMORY_LIMIT), (resource.RLIMIT_FSIZE, OUTPUT_FILE_LIMIT),
-                         (resource.RLIMIT_NOFILE, 1024), (resource.RLIMIT_CORE, 0)):
+    # Also set from the parent right after spawn (in case prlimit is missing): no preexec_fn, which is
+    # unsafe beside threads.
+    for _, limit, value in LIMITS:
         try:
             resource.prlimit(pid, limit, (value, value))
         except (ProcessLookupError, PermissionError, ValueError):
@@ -73,7 +90,7 @@ def _stop(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
 def run(argv: list[str], *, timeout: float, on_line: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None) -> str:
     """Run a media tool; returns stdout. Kills the process group on timeout or cancel."""
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*_prlimit_prefix(), *argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, process_group=0)
     _limit(proc.pid)
     out_lines: list[str] = []
@@ -212,7 +229,8 @@ def _check_tail(path: Path, start: float, duration: float) -> None:
     try:
         packets = json.loads(run(argv, timeout=PROBE_TIMEOUT) or "{}").get("packets") or []
     except MediaToolError as exc:
-        raise MediaRejected(f"The end of the file cannot be read; it may be incomplete. Details: {str(exc)[-300:]}") from None
+        raise MediaRejected("The end of the file cannot be read; it may be incomplete. "
+                            f"Details: {str(exc)[-300:]}") from None
     ends = []
     for packet in packets:
         try:
