@@ -59,7 +59,7 @@ def bury_exhausted() -> int:
         update(Job).where(Job.state == JobState.RUNNING, Job.lease_until < now,
                           Job.attempts >= Job.max_attempts)
         .values(state=JobState.DEAD, finished_at=now, updated_at=now,
-                last_error="The worker stopped responding on every attempt.")
+                last_error="The worker stopped responding during the last attempt (killed or out of memory).")
         .execution_options(synchronize_session=False))
     return result.rowcount
 

@@ -124,8 +124,8 @@ class Worker:
                     break
                 self.stop.wait(self.poll)
                 continue
-            self.execute(job_id)
-            done += 1
+            if self.execute(job_id):
+                done += 1
         return done
 
     def _claim(self) -> int | None:
@@ -135,7 +135,8 @@ class Worker:
             db.session.commit()
             return job_id
 
-    def execute(self, job_id: int) -> None:
+    def execute(self, job_id: int) -> bool:
+        """Run one claimed job; False when it was handed back unrun because the worker is stopping."""
         with self.app.app_context():
             job = db.session.get(Job, job_id)
             ctx = JobContext(job_id=job.id, attempt=job.attempts, payload=dict(job.payload),
@@ -145,8 +146,13 @@ class Worker:
             if fn is None:
                 queue.fail(job_id, self.id, f"No handler for job kind {job.kind!r}.", retry=False)
                 db.session.commit()
-                return
+                return True
             self.current = ctx
+            if self.stop.is_set():  # the signal came after the claim, before there was a handler to cancel
+                self.current = None
+                queue.release(job_id, self.id)
+                db.session.commit()
+                return False
             beat = Heartbeat(self.app, ctx, self.lease)
             beat.start()
             try:
@@ -156,6 +162,7 @@ class Worker:
                 beat.join()
                 self.current = None
                 db.session.remove()
+            return True
 
     def _run_handler(self, fn, ctx: JobContext) -> None:
         try:

@@ -71,6 +71,13 @@ def _limit(pid: int) -> None:
             pass
 
 
+def _orphan_guard() -> list[str]:
+    """util-linux's setpriv asks the kernel to SIGKILL the tool when the worker dies: a worker
+    killed with SIGKILL (OOM killer, stop timeout) must not leave an encoder running unwatched."""
+    tool = shutil.which("setpriv")
+    return [tool, "--pdeathsig", "KILL", "--"] if tool else []
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -90,7 +97,7 @@ def _stop(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
 def run(argv: list[str], *, timeout: float, on_line: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None) -> str:
     """Run a media tool; returns stdout. Kills the process group on timeout or cancel."""
-    proc = subprocess.Popen([*_prlimit_prefix(), *argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*_orphan_guard(), *_prlimit_prefix(), *argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, process_group=0)
     _limit(proc.pid)
     out_lines: list[str] = []
