@@ -125,7 +125,10 @@ def run(argv: list[str], *, timeout: float, on_line: Callable[[str], None] | Non
         if time.monotonic() > deadline:
             _stop(proc, readers)
             raise MediaToolError(f"{Path(argv[0]).name} took longer than {int(timeout)} s and was stopped.")
-        time.sleep(0.1)
+        try:
+            proc.wait(timeout=0.1)  # returns the moment the tool exits; no tick lost per run
+        except subprocess.TimeoutExpired:
+            pass
     for t in readers:
         t.join(timeout=5)
     proc.stdout.close()
