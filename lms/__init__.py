@@ -32,6 +32,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
+    from lms import models  # noqa: F401  the whole schema, for Alembic and relationships
     from lms import sqlite  # noqa: F401  per-connection SQLite pragmas
     from lms.auth import session  # noqa: F401  registers the user loader
 

@@ -21,7 +21,8 @@ class Video(TimestampMixin, db.Model):
     __tablename__ = "videos"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
+    # A lesson's video, or (lesson_id None) a student's video submission.
+    lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     original_key: Mapped[str] = mapped_column(String(300))
     original_name: Mapped[str] = mapped_column(String(255))  # shown to staff only, never a path
@@ -39,7 +40,7 @@ class Video(TimestampMixin, db.Model):
     published_prefix: Mapped[str | None] = mapped_column(String(300))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    lesson: Mapped["Lesson"] = relationship(foreign_keys=[lesson_id])  # noqa: F821
+    lesson: Mapped["Lesson | None"] = relationship(foreign_keys=[lesson_id])  # noqa: F821
     job: Mapped["Job | None"] = relationship()  # noqa: F821
     captions: Mapped[list[Caption]] = relationship(back_populates="video", order_by="Caption.language",
                                                    cascade="all, delete-orphan")

@@ -27,8 +27,10 @@ from lms.video.models import Caption, Video, VideoState, WatchProgress
 TRANSCODE = "transcode"
 
 
-def attach_upload(lesson: Lesson, uploader_id: int, stream: BinaryIO, filename: str, max_bytes: int) -> Video:
+def attach_upload(lesson: Lesson | None, uploader_id: int, stream: BinaryIO, filename: str,
+                  max_bytes: int) -> Video:
     """Store the upload under a generated key, then add the Video and its job in one transaction.
+    `lesson` is None for a student's video submission.
 
     Raises storage.TooLarge or DomainError for an empty file (nothing is kept). The caller commits, and deletes
     `video.original_key` from storage if the commit fails.
@@ -39,7 +41,7 @@ def attach_upload(lesson: Lesson, uploader_id: int, stream: BinaryIO, filename: 
     if size == 0:
         storage.delete(key)
         raise DomainError(_("The file is empty. Choose the video file again."))
-    video = Video(lesson_id=lesson.id, uploaded_by_id=uploader_id, original_key=key,
+    video = Video(lesson_id=lesson.id if lesson else None, uploaded_by_id=uploader_id, original_key=key,
                   original_name=(filename or "video")[:255], original_size=size, original_sha256=sha256,
                   state=VideoState.PROCESSING)
     db.session.add(video)
@@ -101,7 +103,8 @@ def publish(video: Video, *, job_id: int, worker_id: str, prefix: str, duration:
     video.published_prefix, video.published_at = prefix, utcnow()
     video.state, video.error = VideoState.READY, None
     video.duration, video.width, video.height, video.renditions = duration, width, height, renditions
-    video.lesson.video_id = video.id
+    if video.lesson is not None:
+        video.lesson.video_id = video.id
     db.session.flush()
     return True
 

@@ -1,0 +1,7 @@
+"""Every model module, imported in one place so Alembic and the app see the whole schema."""
+from lms.assignments import models as assignments  # noqa: F401
+from lms.auth import models as auth  # noqa: F401
+from lms.catalog import models as catalog  # noqa: F401
+from lms.grading import models as grading  # noqa: F401
+from lms.jobs import models as jobs  # noqa: F401
+from lms.video import models as video  # noqa: F401
