@@ -43,11 +43,13 @@ def register_blueprints(app: Flask) -> None:
     from lms.catalog.authoring import bp as authoring_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.people.views import bp as people_bp
+    from lms.assignments import views as assignments
     from lms.video import views as video
 
     for bp in (auth_bp, catalog_bp, authoring_bp, people_bp, admin_bp):
         app.register_blueprint(bp)
     video.register(app)
+    assignments.register(app)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -41,6 +41,7 @@ class Defaults:
     VIDEO_TIMEOUT_FACTOR = 8  # a transcode may take this many times the video's duration
     MEDIA_URL_MAX_AGE = 4 * 3600  # signed playlist/segment URLs; a lecture plus pauses
     WORKER_LEASE_SECONDS = 60
+    SUBMISSION_MAX_BYTES = 4 * 1024**3  # one submission request; each file has its assignment's cap
 
 
 def load(app: Flask, overrides: dict | None) -> None:

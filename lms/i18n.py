@@ -23,6 +23,21 @@ def current_language() -> str:
     return locale.language if locale else "en"
 
 
+DEADLINE_ZONES = (("Asia/Tashkent", "Tashkent"), ("Asia/Tokyo", "Tokyo"))
+
+
+def in_zones(moment) -> list[tuple[str, str]]:
+    """A UTC moment as JDU students (Tashkent) and partner staff (Tokyo) read it."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime as babel_format
+    from flask_babel import gettext as _
+
+    labels = {"Tashkent": _("Tashkent"), "Tokyo": _("Tokyo")}
+    return [(labels[label], babel_format(moment, "medium", tzinfo=ZoneInfo(zone), locale=get_locale()))
+            for zone, label in DEADLINE_ZONES]
+
+
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import format_date, format_datetime
 
@@ -37,4 +52,4 @@ def register_template_helpers(app: Flask) -> None:
         return obj.name_en
 
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
-                                 current_language=current_language)
+                                 current_language=current_language, in_zones=in_zones)

@@ -135,6 +135,16 @@ def delete_captions(video_id: int, caption_id: int):
     return redirect(url_for("authoring.edit_lesson", lesson_id=video.lesson_id))
 
 
+def may_watch(user, video: Video) -> bool:
+    """Lesson videos: hidden lessons only for their staff. Submission videos: the submission's readers."""
+    if video.lesson is None:
+        from lms.assignments.permissions import can_view_submission_video
+
+        return can_view_submission_video(user, video)
+    return (video.lesson.published or permissions.can_edit_course(user, video.lesson.course)
+            or permissions.oversees_all(user))
+
+
 @bp.route("/media/<token>/<path:name>")
 @login_required
 def media(token: str, name: str):
@@ -142,10 +152,7 @@ def media(token: str, name: str):
     if claims is None or claims[1] != current_user.id or not NAME_RE.match(name):
         abort(404)
     video = db.session.get(Video, claims[0])
-    if video is None or video.state != VideoState.READY:
-        abort(404)
-    if not video.lesson.published and not permissions.can_edit_course(current_user, video.lesson.course) \
-            and not permissions.oversees_all(current_user):
+    if video is None or video.state != VideoState.READY or not may_watch(current_user, video):
         abort(404)
     storage = get_storage()
     try:
