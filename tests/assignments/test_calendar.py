@@ -1,0 +1,53 @@
+"""Each student's deadlines as a private iCal feed."""
+import re
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar
+
+from lms.assignments.models import Extension
+from lms.extensions import db
+from tests.assignments.conftest import login, make_assignment
+
+
+def feed_path(client) -> str:
+    page = client.get("/account/calendar").get_data(as_text=True)
+    return re.search(r'value="https?://[^/]+(/calendar/[^"]+\.ics)"', page).group(1)
+
+
+def test_feed_lists_my_deadlines_with_tzid_and_my_extension(app, world):
+    due = datetime(2026, 12, 1, 18, 59, tzinfo=UTC)
+    world.assignment.due_at = due
+    make_assignment(world.offering, title="Sprite sheet", due_at=due + timedelta(days=7))
+    db.session.add(Extension(assignment_id=world.assignment.id, student_id=world.student.id,
+                             due_at=due + timedelta(days=2), reason="visa"))
+    db.session.commit()
+    path = feed_path(login(app, world.student))
+    response = app.test_client().get(path)  # calendar apps have no session: the token is the key
+    assert response.status_code == 200 and response.content_type.startswith("text/calendar")
+    calendar = Calendar.from_ical(response.data)
+    events = {str(e["summary"]): e for e in calendar.walk("VEVENT")}
+    assert set(events) == {f"{world.course.code}: Paper prototype", f"{world.course.code}: Sprite sheet"}
+    start = events[f"{world.course.code}: Paper prototype"]["dtstart"]
+    assert start.params["TZID"] == "Asia/Tashkent"
+    assert start.dt == due + timedelta(days=2)  # the extension, not the class deadline
+    assert b"BEGIN:VTIMEZONE" in response.data
+
+
+def test_other_students_deadlines_stay_private(app, world):
+    other = make_assignment(world.offering, title="Only mine")
+    db.session.add(Extension(assignment_id=other.id, student_id=world.other_student.id,
+                             due_at=datetime(2030, 1, 1, tzinfo=UTC), reason="secret reason"))
+    db.session.commit()
+    body = app.test_client().get(feed_path(login(app, world.student))).data
+    assert b"2030" not in body and b"secret" not in body
+
+
+def test_a_new_address_retires_the_old_one(app, world):
+    client = login(app, world.student)
+    old = feed_path(client)
+    client.post("/account/calendar")
+    new = feed_path(client)
+    assert new != old
+    assert app.test_client().get(old).status_code == 404
+    assert app.test_client().get(new).status_code == 200
+    assert app.test_client().get("/calendar/guess.ics").status_code == 404
