@@ -173,3 +173,27 @@ def history(assignment: Assignment, student_id: int) -> list[Submission]:
     return list(db.session.scalars(select(Submission).where(
         Submission.assignment_id == assignment.id, Submission.student_id == student_id)
         .order_by(Submission.attempt.desc())))
+
+
+def upcoming_for(student_id: int, days: int = 14, limit: int = 8) -> list[tuple[Assignment, datetime, bool]]:
+    """The student's deadlines from now to `days` ahead, with extensions: (assignment, due, submitted)."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import selectinload
+
+    from lms.catalog.models import Enrollment, Offering
+
+    now = utcnow()
+    assignments = db.session.scalars(
+        select(Assignment).join(Enrollment, Enrollment.offering_id == Assignment.offering_id)
+        .where(Enrollment.student_id == student_id)
+        .options(selectinload(Assignment.offering).selectinload(Offering.course))).all()
+    extensions = {e.assignment_id: e.due_at for e in db.session.scalars(
+        select(Extension).where(Extension.student_id == student_id))}
+    submitted = set(db.session.scalars(select(Submission.assignment_id).where(Submission.student_id == student_id)))
+    rows = []
+    for assignment in assignments:
+        due = extensions.get(assignment.id, assignment.due_at)
+        if now - timedelta(days=1) <= due <= now + timedelta(days=days):
+            rows.append((assignment, due, assignment.id in submitted))
+    return sorted(rows, key=lambda row: row[1])[:limit]

@@ -256,6 +256,7 @@ def register(app: Flask) -> None:
     from lms.assignments import calendar
 
     app.jinja_env.globals["submission_player"] = submission_player
+    app.jinja_env.globals["upcoming_deadlines"] = services.upcoming_for
     app.register_blueprint(bp)
     app.register_blueprint(calendar.bp)
     app.before_request_funcs.setdefault(None, []).insert(0, _submission_upload_limit)

@@ -51,3 +51,10 @@ def test_a_new_address_retires_the_old_one(app, world):
     assert app.test_client().get(old).status_code == 404
     assert app.test_client().get(new).status_code == 200
     assert app.test_client().get("/calendar/guess.ics").status_code == 404
+
+
+def test_home_page_lists_coming_deadlines(app, world):
+    make_assignment(world.offering, title="Far away", due_at=datetime.now(UTC) + timedelta(days=60))
+    page = login(app, world.student).get("/").get_data(as_text=True)
+    assert "Coming deadlines" in page and "Paper prototype" in page and "Far away" not in page
+    assert "Coming deadlines" not in login(app, world.outsider).get("/").get_data(as_text=True)
