@@ -1,0 +1,126 @@
+"""Every figure of the dual-degree record, derived from a stored raw score through a scheme.
+
+Pure functions over frozen scheme values, so each figure can be recomputed and defended: a result
+records which scheme version it used, and these functions turn (raw score, scheme) into the figure.
+All arithmetic is Decimal; rounding is half-up, as registrars do it by hand.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+HUNDREDTH = Decimal("0.01")
+RECOGNISED_CAP = Decimal(60)  # credits from elsewhere that may count toward the 124
+
+
+@dataclass(frozen=True)
+class JapaneseScheme:
+    """A partner university's letter bands and GPA points (one version of them)."""
+
+    name: str
+    version: int
+    bands: tuple[tuple[Decimal, str], ...]  # (lowest raw score, letter), highest first
+    points: tuple[tuple[str, Decimal], ...]  # letter -> GPA points
+    passing: frozenset[str] = frozenset({"S", "A", "B", "C"})
+
+    def letter(self, raw: Decimal) -> str:
+        for lowest, letter in self.bands:
+            if raw >= lowest:
+                return letter
+        return self.bands[-1][1]
+
+    def gpa_points(self, letter: str) -> Decimal:
+        return dict(self.points)[letter]
+
+
+STANDARD_BANDS = ((Decimal(90), "S"), (Decimal(80), "A"), (Decimal(70), "B"), (Decimal(60), "C"), (Decimal(0), "F"))
+STANDARD_4 = JapaneseScheme("Standard 4-point", 1, STANDARD_BANDS,
+                            (("S", Decimal(4)), ("A", Decimal(3)), ("B", Decimal(2)), ("C", Decimal(1)), ("F", Decimal(0))))
+JASSO_3 = JapaneseScheme("JASSO 3-point", 1, STANDARD_BANDS,
+                         (("S", Decimal(3)), ("A", Decimal(3)), ("B", Decimal(2)), ("C", Decimal(1)), ("F", Decimal(0))))
+
+
+@dataclass(frozen=True)
+class UzbekScale:
+    """The 5-point grade from the 100-point score (5 >= 90, 4 >= 70, 3 >= 60, 2 below)."""
+
+    version: int = 1
+    bands: tuple[tuple[Decimal, int], ...] = ((Decimal(90), 5), (Decimal(70), 4), (Decimal(60), 3), (Decimal(0), 2))
+
+    def grade(self, raw: Decimal) -> int:
+        return next((grade for lowest, grade in self.bands if raw >= lowest), self.bands[-1][1])
+
+    def passed(self, raw: Decimal) -> bool:
+        return self.grade(raw) >= 3
+
+
+@dataclass(frozen=True)
+class CreditConversion:
+    """Japanese credits to Uzbek credits for a program: a factor, a rounding step and its provenance."""
+
+    name: str
+    version: int
+    factor: Decimal
+    step: Decimal = Decimal("0.5")  # round to a multiple of this
+    mode: str = "half_up"  # half_up | up | down
+    source: str = ""
+
+    def convert(self, ja_credits: Decimal) -> Decimal:
+        units = Decimal(ja_credits) * self.factor / self.step
+        rounding = {"half_up": ROUND_HALF_UP, "up": ROUND_CEILING, "down": ROUND_FLOOR}[self.mode]
+        return units.quantize(Decimal(1), rounding=rounding) * self.step
+
+
+BY_WORKLOAD = CreditConversion("By workload (45 h / 30 h)", 1, Decimal("1.5"), source="JDU academic council")
+BY_DEGREE_TOTALS = CreditConversion("By degree totals (240 / 124)", 1, Decimal(240) / Decimal(124),
+                                    source="Degree totals of the two programmes")
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    """One course result as the record sees it."""
+
+    ja_credits: Decimal
+    raw: Decimal | None  # None for recognised credits without a score
+    recognised: bool = False  # 認定: counts toward the degree, never toward the GPA
+    term: str = ""
+    course: str = ""
+
+
+@dataclass
+class Totals:
+    ja_credits: Decimal = Decimal(0)
+    ja_recognised: Decimal = Decimal(0)
+    ja_gpa: Decimal | None = None
+    uz_credits: Decimal = Decimal(0)
+    uz_average: Decimal | None = None  # credit-weighted 5-point grade
+    uz_score: Decimal | None = None  # credit-weighted 100-point score
+    failed: list[str] = field(default_factory=list)
+
+
+def _weighted(pairs: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
+    pairs = list(pairs)
+    weight = sum((w for _, w in pairs), Decimal(0))
+    if not weight:
+        return None
+    return (sum((v * w for v, w in pairs), Decimal(0)) / weight).quantize(HUNDREDTH, ROUND_HALF_UP)
+
+
+def totals(lines: Iterable[ResultLine], ja: JapaneseScheme, uz: UzbekScale, conversion: CreditConversion) -> Totals:
+    """Credits earned and averages in both systems. Failed courses count in the GPA, earn nothing."""
+    lines = list(lines)
+    out = Totals()
+    graded = [line for line in lines if not line.recognised and line.raw is not None]
+    recognised = sum((line.ja_credits for line in lines if line.recognised), Decimal(0))
+    out.ja_recognised = min(recognised, RECOGNISED_CAP)
+    earned = sum((line.ja_credits for line in graded if ja.letter(line.raw) in ja.passing), Decimal(0))
+    out.ja_credits = earned + out.ja_recognised
+    out.ja_gpa = _weighted((ja.gpa_points(ja.letter(line.raw)), line.ja_credits) for line in graded)
+    uz_passed = [line for line in graded if uz.passed(line.raw)]
+    out.uz_credits = sum((conversion.convert(line.ja_credits) for line in uz_passed), Decimal(0)) + \
+        conversion.convert(out.ja_recognised)
+    out.uz_average = _weighted((Decimal(uz.grade(line.raw)), line.ja_credits) for line in graded)
+    out.uz_score = _weighted((line.raw, line.ja_credits) for line in graded)
+    out.failed = [line.course for line in graded if ja.letter(line.raw) not in ja.passing]
+    return out
