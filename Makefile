@@ -1,4 +1,4 @@
-# Kakehashi: `make run` serves the demo (web app + a worker), `make test` runs the whole suite.
+# Kakehashi: `make run` serves the demo (web app + a worker + the game-build sandbox), `make test` runs the whole suite.
 # Both set up everything they need.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+SANDBOX_PORT ?= 5001
 export FLASK_APP := lms
 
 # Debian packages: what the app needs to run, and what the tests need on top.
@@ -20,7 +21,7 @@ run: setup migrate demo
 	@echo "Demo logins (role, login, password):"
 	@$(BIN)/flask lms logins
 	@echo ""
-	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) ./scripts/serve.sh
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) ./scripts/serve.sh
 
 test: setup-test
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -43,13 +43,16 @@ def register_blueprints(app: Flask) -> None:
     from lms.catalog.authoring import bp as authoring_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.people.views import bp as people_bp
-    from lms.assignments import views as assignments
+    from lms.assignments import builds, views as assignments
     from lms.video import views as video
+    from lms.grading import views as grading
 
     for bp in (auth_bp, catalog_bp, authoring_bp, people_bp, admin_bp):
         app.register_blueprint(bp)
     video.register(app)
+    grading.register(app)
     assignments.register(app)
+    builds.register(app)  # also registers the game_build job handler
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -8,10 +8,12 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from lms.extensions import db
+from lms.sandbox.cli import sandbox_command
 
 lms_cli = AppGroup("lms", help="Kakehashi commands.")
 courses_cli = AppGroup("courses", help="Courses as files.")
 lms_cli.add_command(courses_cli)
+lms_cli.add_command(sandbox_command)
 
 
 @courses_cli.command("import")

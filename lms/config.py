@@ -5,9 +5,11 @@ LMS_DATABASE_URL, LMS_SECRET_KEY, LMS_PRODUCTION=1 (values are parsed as JSON wh
 """
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -41,6 +43,15 @@ class Defaults:
     VIDEO_TIMEOUT_FACTOR = 8  # a transcode may take this many times the video's duration
     MEDIA_URL_MAX_AGE = 4 * 3600  # signed playlist/segment URLs; a lecture plus pauses
     WORKER_LEASE_SECONDS = 60
+    # Game builds run on another origin. It must differ by HOST, not port: cookies and "same-site"
+    # ignore ports, so locally the app is 127.0.0.1 and the sandbox localhost; in production, a
+    # separate registrable domain.
+    APP_ORIGIN = "http://127.0.0.1:5000"  # the only page allowed to frame a build
+    SANDBOX_ORIGIN = "http://localhost:5001"
+    BUILD_MAX_ENTRIES = 5000
+    BUILD_MAX_BYTES = 1024**3  # uncompressed, the whole build
+    BUILD_MAX_RATIO = 100  # uncompressed:compressed, per entry and overall
+    BUILD_URL_MAX_AGE = 2 * 3600  # a signed build URL; a play session (assets load lazily)
     SUBMISSION_MAX_BYTES = 4 * 1024**3  # one submission request; each file has its assignment's cap
 
 
@@ -58,6 +69,10 @@ def load(app: Flask, overrides: dict | None) -> None:
         _check_production(app)
     elif app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         app.config["SECRET_KEY"] = _generate_secret_key(key_file)
+    if not app.config["PRODUCTION"] and same_site(app.config["APP_ORIGIN"], app.config["SANDBOX_ORIGIN"]):
+        app.logger.warning("LMS_SANDBOX_ORIGIN %s shares a host with LMS_APP_ORIGIN %s: game builds could "
+                           "use the app's cookies. Use another host name (localhost vs 127.0.0.1).",
+                           app.config["SANDBOX_ORIGIN"], app.config["APP_ORIGIN"])
 
 
 def _derive(app: Flask, instance: Path) -> None:
@@ -66,6 +81,8 @@ def _derive(app: Flask, instance: Path) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)
     app.config["MEDIA_ROOT"] = str(Path(app.config["MEDIA_ROOT"] or root / "media"))
     app.config["COURSES_DIR"] = str(Path(app.config["COURSES_DIR"] or root / "courses"))
+    for name in ("APP_ORIGIN", "SANDBOX_ORIGIN"):
+        app.config[name] = normalize_origin(name, app.config[name])
     if app.config["PRODUCTION"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
@@ -77,6 +94,41 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def normalize_origin(name: str, value: str) -> str:
+    """`scheme://host[:port]`, lower case, no trailing slash; anything else is a configuration error."""
+    parts = urlsplit(str(value or "").strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = parts._replace(scheme="")
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password
+            or parts.path not in ("", "/") or parts.query or parts.fragment):
+        raise ConfigError(f"LMS_{name} must be an origin such as https://games.example.org, not {value!r}.")
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def same_site(first: str, second: str) -> bool:
+    """Whether two origins could share cookies: the same host, or (for names) the same last two
+    labels. That over-approximates registrable domains (it also joins a.co.uk and b.co.uk), which
+    only ever refuses a safe setup, never accepts an unsafe one."""
+    a, b = urlsplit(first).hostname or "", urlsplit(second).hostname or ""
+    if a == b:
+        return True
+    if _is_ip(a) or _is_ip(b):
+        return False
+    return a.split(".")[-2:] == b.split(".")[-2:] and "." in a and "." in b
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _generate_secret_key(key_file: Path) -> str:
@@ -105,3 +157,8 @@ def _check_production(app: Flask) -> None:
         )
     if app.config.get("DEBUG"):
         raise ConfigError("LMS_PRODUCTION is on with DEBUG enabled; unset LMS_DEBUG.")
+    if same_site(app.config["APP_ORIGIN"], app.config["SANDBOX_ORIGIN"]):
+        raise ConfigError(
+            "LMS_SANDBOX_ORIGIN must be on a separate registrable domain from LMS_APP_ORIGIN "
+            f"({app.config['SANDBOX_ORIGIN']} vs {app.config['APP_ORIGIN']}): a build on the same site "
+            "could use the students' cookies.")

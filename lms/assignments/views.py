@@ -239,17 +239,16 @@ def _submission_upload_limit() -> None:
 def submission_player(submission: Submission) -> dict:
     """The video of a video submission: its state, and signed URLs once it is ready."""
     from lms.video import services as video_services
-    from lms.video.media_access import media_url
     from lms.video.models import Video, VideoState
+    from lms.video.views import playback_urls
 
     video = db.session.get(Video, submission.video_id) if submission.video_id else None
     if video is None:
         return {"state": "missing"}
     status = video_services.status(video)
     if video.state != VideoState.READY:
-        return {"state": status.state, "error": status.error, "percent": round(status.progress * 100)}
-    return {"state": "ready", "video": video, "master": media_url(video.id, current_user.id, "master.m3u8"),
-            "poster": media_url(video.id, current_user.id, "poster.jpg") if video.width else None}
+        return {"state": status.state, "error": status.error, "percent": round(status.progress * 100), "video": video}
+    return {"state": "ready", **playback_urls(video)}
 
 
 def register(app: Flask) -> None:

@@ -193,13 +193,9 @@ def watch(offering_id: int, lesson_id: int):
                    completed=services.completed(progress))
 
 
-def player_context(offering: Offering, lesson: Lesson, enrollment) -> dict | None:
-    """What the lesson page needs to play the lesson's video, or None when there is none ready."""
-    video = services.lesson_video(lesson)
-    if video is None or video.state != VideoState.READY:
-        return None
+def playback_urls(video: Video) -> dict:
+    """Signed URLs for the current user to play a ready video (lesson or submission)."""
     uid = current_user.id
-    row = services.progress_of(enrollment, video) if enrollment else None
     return {
         "video": video,
         "master": media_url(video.id, uid, "master.m3u8"),
@@ -208,6 +204,17 @@ def player_context(offering: Offering, lesson: Lesson, enrollment) -> dict | Non
         "poster": media_url(video.id, uid, "poster.jpg") if video.width else None,
         "tracks": [(c.language, captions.LANGUAGES[c.language], media_url(video.id, uid, f"captions/{c.language}.vtt"))
                    for c in video.captions],
+    }
+
+
+def player_context(offering: Offering, lesson: Lesson, enrollment) -> dict | None:
+    """What the lesson page needs to play the lesson's video, or None when there is none ready."""
+    video = services.lesson_video(lesson)
+    if video is None or video.state != VideoState.READY:
+        return None
+    row = services.progress_of(enrollment, video) if enrollment else None
+    return {
+        **playback_urls(video),
         "position": row.position if row else 0,
         "watched": row.watched_seconds if row else 0,
         "watch_url": url_for("video.watch", offering_id=offering.id, lesson_id=lesson.id) if enrollment else None,
