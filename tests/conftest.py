@@ -93,10 +93,24 @@ def app(migrated_url, tmp_path):
     with app.app_context():
         yield app
         db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+        empty_tables()
         db.engine.dispose()
+
+
+def empty_tables() -> None:
+    """Start the next test from empty tables; finalized results' triggers are lifted meanwhile."""
+    from sqlalchemy import text
+
+    from lms.records.triggers import statements
+
+    dialect = db.engine.dialect.name
+    with db.engine.begin() as conn:
+        for sql in statements(dialect, create=False):
+            conn.execute(text(sql))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        for sql in statements(dialect, create=True):
+            conn.execute(text(sql))
 
 
 @pytest.fixture
