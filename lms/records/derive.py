@@ -99,7 +99,8 @@ class Totals:
     failed: list[str] = field(default_factory=list)
 
 
-def _weighted(pairs: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
+def weighted_mean(pairs: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
+    """Σ value×weight / Σ weight, to two decimals; None without weight."""
     pairs = list(pairs)
     weight = sum((w for _, w in pairs), Decimal(0))
     if not weight:
@@ -107,20 +108,43 @@ def _weighted(pairs: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
     return (sum((v * w for v, w in pairs), Decimal(0)) / weight).quantize(HUNDREDTH, ROUND_HALF_UP)
 
 
-def totals(lines: Iterable[ResultLine], ja: JapaneseScheme, uz: UzbekScale, conversion: CreditConversion) -> Totals:
-    """Credits earned and averages in both systems. Failed courses count in the GPA, earn nothing."""
-    lines = list(lines)
+@dataclass(frozen=True)
+class Figures:
+    """One result's derived figures, each already computed with the scheme that applies to it."""
+
+    course: str
+    ja_credits: Decimal
+    raw: Decimal | None
+    recognised: bool
+    ja_passed: bool = False
+    gpa_points: Decimal | None = None
+    uz_credits: Decimal = Decimal(0)
+    uz_grade: int | None = None
+
+
+def figures(line: ResultLine, ja: JapaneseScheme, uz: UzbekScale, conversion: CreditConversion) -> Figures:
+    if line.recognised or line.raw is None:
+        return Figures(line.course, line.ja_credits, None, True)
+    letter = ja.letter(line.raw)
+    return Figures(line.course, line.ja_credits, line.raw, False, letter in ja.passing, ja.gpa_points(letter),
+                   conversion.convert(line.ja_credits) if uz.passed(line.raw) else Decimal(0), uz.grade(line.raw))
+
+
+def sum_up(items: Iterable[Figures], conversion: CreditConversion) -> Totals:
+    """Credits earned and averages in both systems. Failed courses count in the averages and earn
+    nothing; recognised credits count toward the degree (up to the cap) and never toward averages."""
+    items = list(items)
+    graded = [x for x in items if not x.recognised]
     out = Totals()
-    graded = [line for line in lines if not line.recognised and line.raw is not None]
-    recognised = sum((line.ja_credits for line in lines if line.recognised), Decimal(0))
-    out.ja_recognised = min(recognised, RECOGNISED_CAP)
-    earned = sum((line.ja_credits for line in graded if ja.letter(line.raw) in ja.passing), Decimal(0))
-    out.ja_credits = earned + out.ja_recognised
-    out.ja_gpa = _weighted((ja.gpa_points(ja.letter(line.raw)), line.ja_credits) for line in graded)
-    uz_passed = [line for line in graded if uz.passed(line.raw)]
-    out.uz_credits = sum((conversion.convert(line.ja_credits) for line in uz_passed), Decimal(0)) + \
-        conversion.convert(out.ja_recognised)
-    out.uz_average = _weighted((Decimal(uz.grade(line.raw)), line.ja_credits) for line in graded)
-    out.uz_score = _weighted((line.raw, line.ja_credits) for line in graded)
-    out.failed = [line.course for line in graded if ja.letter(line.raw) not in ja.passing]
+    out.ja_recognised = min(sum((x.ja_credits for x in items if x.recognised), Decimal(0)), RECOGNISED_CAP)
+    out.ja_credits = sum((x.ja_credits for x in graded if x.ja_passed), Decimal(0)) + out.ja_recognised
+    out.ja_gpa = weighted_mean((x.gpa_points, x.ja_credits) for x in graded)
+    out.uz_credits = sum((x.uz_credits for x in graded), Decimal(0)) + conversion.convert(out.ja_recognised)
+    out.uz_average = weighted_mean((Decimal(x.uz_grade), x.ja_credits) for x in graded)
+    out.uz_score = weighted_mean((x.raw, x.ja_credits) for x in graded)
+    out.failed = [x.course for x in graded if not x.ja_passed]
     return out
+
+
+def totals(lines: Iterable[ResultLine], ja: JapaneseScheme, uz: UzbekScale, conversion: CreditConversion) -> Totals:
+    return sum_up((figures(line, ja, uz, conversion) for line in lines), conversion)
