@@ -275,3 +275,17 @@ def test_the_student_assignment_page_shows_the_grade_only_after_release(app, wor
     after = student.get(f"/assignments/{assignment.id}")
     assert b"Your grade" in after.data and b"88.00" in after.data and b"Clean arcs" in after.data
     assert b"Your grade" not in login(world.student2).get(f"/assignments/{assignment.id}").data
+
+
+def test_graders_play_a_ready_build_in_the_sandbox_iframe(app, world, assignment, login):
+    from lms.assignments.models import BuildState, GameBuild
+
+    submission = make_submission(assignment, world.student, kind=SubmissionKind.GAME, text=None)
+    db.session.add(GameBuild(submission_id=submission.id, archive_key="builds/archives/x", state=BuildState.READY,
+                             prefix="builds/1/attempt-1-ab", entry="index.html", file_count=2, total_bytes=10))
+    db.session.commit()
+    page = login(world.assistant).get(
+        f"/grading/assignments/{assignment.id}/students/{world.student.id}").get_data(as_text=True)
+    frame = page[page.index("<iframe"):page.index("</iframe>")]
+    assert f'src="{app.config["SANDBOX_ORIGIN"]}/b/' in frame
+    assert 'sandbox="allow-scripts allow-pointer-lock"' in frame and "allow-same-origin" not in frame
