@@ -46,6 +46,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.assignments import builds, views as assignments
     from lms.video import views as video
     from lms.grading import views as grading
+    from lms.records import views as records
 
     for bp in (auth_bp, catalog_bp, authoring_bp, people_bp, admin_bp):
         app.register_blueprint(bp)
@@ -53,6 +54,9 @@ def register_blueprints(app: Flask) -> None:
     grading.register(app)
     assignments.register(app)
     builds.register(app)  # also registers the game_build job handler
+    from lms.records import export_views
+    export_views.register(app)  # also registers the transcript_export job handler
+    records.register(app)
 
 
 def register_request_hooks(app: Flask) -> None:

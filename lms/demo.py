@@ -15,6 +15,7 @@ from lms.catalog import services as catalog
 from lms.catalog.importer import CourseSpec, apply_course, read_courses
 from lms.catalog.models import Course, PartnerUniversity, Program, StaffRole, Term
 from lms.extensions import db
+from lms.records.services import ensure_default_schemes
 
 DEMO_PASSWORD = "bridge-demo-2026"
 
@@ -39,6 +40,7 @@ STUDENTS = [
     ("JDU26003", "Timur Aliyev", None, "timur@demo.jdu.uz", "jdu-digital-art"),
 ]
 # course code -> (instructor email, assistant email or None)
+JASSO_PARTNERS = ("sakura-digital",)  # the demo's partner on JASSO's 3-point GPA
 TEACHING = {"GD101": ("tanaka@demo.jdu.uz", "sato@demo.jdu.uz"), "ART120": ("sato@demo.jdu.uz", None)}
 
 
@@ -84,6 +86,7 @@ def load_demo(courses_dir: Path) -> list[CourseSpec] | None:
         for *_x, email, _p in STUDENTS:
             catalog.enroll(offering, users[email])
     db.session.flush()
+    ensure_default_schemes(jasso_partner_codes=JASSO_PARTNERS)
     return specs
 
 

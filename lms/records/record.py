@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -80,6 +81,8 @@ class Line:
     amended: bool = False
     ja_scheme: str = ""  # "Standard 4-point v1"
     credit_rule: str = ""  # "By workload (45 h / 30 h) v1 ×1.5, source …"
+    term_starts_on: date | None = None
+    term_ends_on: date | None = None
 
 
 @dataclass
@@ -92,9 +95,12 @@ class StudentRecord:
     uz_required: int = 240
 
 
-def _line(result: FinalResult, program_rule: CreditRule | None) -> Line:
+def _line(result: FinalResult, program_rule: CreditRule | None,
+          schemes: dict[int | None, JapaneseGradeScheme | None] | None = None) -> Line:
+    """`schemes` (partner id → current scheme) spares a query per open result when batching."""
     course, term = result.offering.course, result.offering.term
-    scheme_row = result.ja_scheme or current_scheme(course.partner_id)
+    scheme_row = result.ja_scheme or (schemes.get(course.partner_id) if schemes is not None
+                                      else current_scheme(course.partner_id))
     rule_row = result.credit_rule or program_rule
     scheme, rule = scheme_value(scheme_row), rule_value(rule_row)
     raw = effective_raw(result)
@@ -107,7 +113,7 @@ def _line(result: FinalResult, program_rule: CreditRule | None) -> Line:
                 letter=letter, gpa_points=scheme.gpa_points(letter), ja_passed=letter in scheme.passing,
                 uz_credits=rule.convert(course.credits) if passed_uz else Decimal(0),
                 uz_grade=UZBEK_SCALE.grade(raw), state=str(result.state), amended=bool(result.amendments),
-                ja_scheme=f"{scheme.name} v{scheme.version}",
+                ja_scheme=f"{scheme.name} v{scheme.version}", term_starts_on=term.starts_on, term_ends_on=term.ends_on,
                 credit_rule=f"{rule.name} v{rule.version} ×{rule.factor.normalize()}"
                             + (f", {rule.source}" if rule.source else ""))
 
@@ -141,7 +147,7 @@ def _recognised_line(row: RecognisedCredit) -> Line:
                 ja_year=terms.japanese_year(day), ja_semester=terms.japanese_semester(day),
                 uz_year=terms.uzbek_year(day), uz_semester=terms.uzbek_semester(day),
                 ja_credits=Decimal(row.ja_credits), raw=None, letter=None, gpa_points=None, uz_credits=Decimal(0),
-                uz_grade=None, state="finalized", recognised=True)
+                uz_grade=None, state="finalized", recognised=True, term_starts_on=day, term_ends_on=day)
 
 
 def compute_totals(lines: Iterable[Line], rule: derive.CreditConversion) -> derive.Totals:

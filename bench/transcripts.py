@@ -1,0 +1,148 @@
+"""Transcript export benchmark: 600 students x 40 course results in a throwaway SQLite database.
+
+Prints the time to compute every student's record (`record.student_record`), to export the cohort
+as CSV and as CLR 2.0 JSON (each including its own record computations, as the export job does),
+the PDF time per student on a sample, and peak memory. Targets (issue 6): records + CSV + CLR
+< 10 s, PDF <= 0.2 s per student. Run from the project root:
+
+    .venv/bin/python bench/transcripts.py [--students 600] [--courses 40] [--pdf-sample 20]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def build(app, students: int, courses: int) -> int:
+    """Rows inserted in bulk (Core inserts, not timed): returns the program id."""
+    from lms.auth.models import User
+    from lms.catalog.models import Course, Offering, PartnerUniversity, Program, Term
+    from lms.extensions import db
+    from lms.records.models import CreditRule, FinalResult, JapaneseGradeScheme
+
+    rng = random.Random(6)
+    partner = PartnerUniversity(code="kgt", name_en="Kansai", name_ja="関西大学")
+    db.session.add(partner)
+    db.session.flush()
+    program = Program(code="GD", name_en="Game Development", name_ja="ゲーム開発", partner_id=partner.id)
+    db.session.add(program)
+    db.session.flush()
+    scheme = JapaneseGradeScheme(partner_id=partner.id, version=1, name="Kansai GPA",
+                                 bands=[["90", "S"], ["80", "A"], ["70", "B"], ["60", "C"], ["0", "F"]],
+                                 points={"S": "4", "A": "3", "B": "2", "C": "1", "F": "0"}, passing=["S", "A", "B", "C"])
+    rule = CreditRule(program_id=program.id, version=1, name="By workload", factor=Decimal("1.5"), source="JDU")
+    db.session.add_all([scheme, rule])
+    db.session.flush()
+    terms = []
+    for n in range(8):
+        year, autumn = 2026 + n // 2, n % 2 == 0
+        terms.append(Term(code=f"t{n}", name=f"{'Autumn' if autumn else 'Spring'} {year}",
+                          starts_on=date(year, 9, 1) if autumn else date(year + 1, 4, 1),
+                          ends_on=date(year + 1, 1, 31) if autumn else date(year + 1, 7, 31)))
+    db.session.add_all(terms)
+    db.session.flush()
+    offerings = []
+    for n in range(courses):
+        course = Course(code=f"GD{n:03d}", title_en=f"Oʻyin dizayni {n}", title_ja=f"ゲームデザイン{n}",
+                        credits=Decimal(rng.choice([1, 2, 2, 4])), hours=90, partner_id=partner.id)
+        db.session.add(course)
+        db.session.flush()
+        offering = Offering(course_id=course.id, term_id=terms[n % len(terms)].id)
+        db.session.add(offering)
+        offerings.append(offering)
+    db.session.flush()
+    db.session.execute(User.__table__.insert(), [
+        {"email": f"s{n}@bench.test", "name_latin": f"Gʻulom Oʻrinov {n}", "name_kana": "グロム・オリノフ",
+         "role": "student", "password_hash": "x", "must_change_password": False, "disabled": False,
+         "session_token": f"tok{n:06d}", "student_number": f"JDU{n:05d}", "program_id": program.id,
+         "cohort_year": 2026} for n in range(students)])
+    ids = list(db.session.scalars(User.__table__.select().with_only_columns(User.id).order_by(User.id)))
+    db.session.execute(FinalResult.__table__.insert(), [
+        {"student_id": sid, "offering_id": o.id, "raw_score": Decimal(rng.randint(4500, 10000)) / 100,
+         "state": "finalized", "source": "gradebook", "ja_scheme_id": scheme.id, "credit_rule_id": rule.id,
+         "uz_scale_version": 1} for sid in ids for o in offerings])
+    db.session.commit()
+    return program.id
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=600)
+    parser.add_argument("--courses", type=int, default=40)
+    parser.add_argument("--pdf-sample", type=int, default=20)
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="also trace Python allocations (slows every figure 2-3x)")
+    args = parser.parse_args()
+
+    import flask_migrate
+
+    from lms import create_app
+    from lms.extensions import db
+    from lms.records import exports
+    from lms.records.exports_pdf import render_pdf
+    from lms.records.record import student_record
+
+    with tempfile.TemporaryDirectory() as work:
+        app = create_app({"DATABASE_URL": f"sqlite:///{work}/bench.sqlite3", "SECRET_KEY": "b" * 40,
+                          "MEDIA_ROOT": f"{work}/media", "SERVER_NAME": "bench.local"})
+        with app.app_context(), app.test_request_context():
+            import logging
+            logging.disable(logging.INFO)
+            flask_migrate.upgrade()
+            program_id = build(app, args.students, args.courses)
+            ids = exports.cohort_student_ids(program_id, 2026)
+            if args.tracemalloc:
+                tracemalloc.start()
+
+            def timed(fn):
+                db.session.expunge_all()
+                start = time.perf_counter()
+                fn()
+                return time.perf_counter() - start
+
+            def each():
+                for sid in ids:
+                    yield exports.transcript(sid)
+                    db.session.expunge_all()
+
+            t_records = timed(lambda: [student_record(sid) for sid in ids])
+            t_csv = timed(lambda: exports.write_csv(io.StringIO(), each()))
+            t_clr = timed(lambda: [json.dumps(exports.clr_credential(item), ensure_ascii=False) for item in each()])
+            render_pdf(exports.transcript(ids[0]))  # font loading, once per worker process
+            sample = ids[:args.pdf_sample]
+            t_pdf = timed(lambda: [render_pdf(exports.transcript(sid)) for sid in sample]) / len(sample)
+            peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
+            tracemalloc.stop()
+
+    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    total = t_records + t_csv + t_clr
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
+          f"Python {platform.python_version()}")
+    print(f"cohort: {len(ids)} students x {args.courses} results = {len(ids) * args.courses} results")
+    print(f"{'records (student_record for all)':40} {t_records:8.2f} s")
+    print(f"{'CSV export (records + CSV)':40} {t_csv:8.2f} s")
+    print(f"{'CLR export (records + CLR JSON)':40} {t_clr:8.2f} s")
+    print(f"{'records + CSV + CLR':40} {total:8.2f} s   target < 10 s: {'OK' if total < 10 else 'MISSED'}")
+    print(f"{'PDF per student (sample of %d)' % len(sample):40} {t_pdf:8.3f} s   target <= 0.2 s: "
+          f"{'OK' if t_pdf <= 0.2 else 'MISSED'}")
+    if peak is not None:
+        print(f"{'peak Python memory (tracemalloc)':40} {peak / 1024 ** 2:8.1f} MB")
+    print(f"{'peak RSS (getrusage maxrss)':40} {maxrss_mb:8.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Transcript downloads (PDF, CSV, CLR JSON) for one student, and cohort exports as jobs."""
+from __future__ import annotations
+
+import io
+import json
+
+from flask import (Blueprint, Flask, abort, jsonify, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import IntegerField, SelectField
+from wtforms.validators import DataRequired, NumberRange
+
+from lms.auth.models import Role, User
+from lms.catalog.models import Program
+from lms.catalog.permissions import oversees_all
+from lms.extensions import db
+from lms.forms import options
+from lms.jobs.models import Job, JobState
+from lms.loading import load_or_404
+from lms.records import export_jobs, exports
+from lms.storage import StorageError, get_storage
+
+bp = Blueprint("record_exports", __name__)
+STUDENT_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8", "json": "application/ld+json"}
+
+
+# Permission checks for exports (lms/records/permissions.py is being written in parallel; these two
+# belong beside its record checks once both land).
+def can_export_transcript(user: User, student: User) -> bool:
+    """A student their own transcript; registrars and admins anyone's."""
+    if oversees_all(user):
+        return True
+    return user.is_authenticated and user.id == student.id and student.role == Role.STUDENT
+
+
+def can_manage_exports(user: User, job: Job | None = None) -> bool:
+    return oversees_all(user) and (job is None or job.kind == export_jobs.TRANSCRIPT_EXPORT)
+
+
+def _attachment(data: bytes, mimetype: str, name: str):
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/records/students/<int:student_id>/transcript.<any(pdf, csv, json):fmt>")
+@login_required
+def student_transcript(student_id: int, fmt: str):
+    student = load_or_404(User, student_id, can_export_transcript)
+    if student.role != Role.STUDENT:
+        abort(404)
+    item = exports.transcript(student.id)
+    if fmt == "csv":
+        out = io.StringIO()
+        exports.write_csv(out, [item])
+        data = out.getvalue().encode("utf-8")
+    elif fmt == "json":
+        data = json.dumps(exports.clr_credential(item), ensure_ascii=False, indent=2).encode("utf-8")
+    else:
+        from lms.records.exports_pdf import render_pdf
+
+        data = render_pdf(item)
+    return _attachment(data, STUDENT_FORMATS[fmt], f"transcript-{student.student_number or student.id}.{fmt}")
+
+
+class CohortExportForm(FlaskForm):
+    program = SelectField(_l("Program"), coerce=int, validators=[DataRequired()])
+    cohort_year = IntegerField(_l("Cohort year"), validators=[DataRequired(), NumberRange(2000, 2100)])
+    format = SelectField(_l("Format"))
+
+
+def _require_manager() -> None:
+    if not can_manage_exports(current_user):
+        abort(403)
+
+
+@bp.route("/records/exports", methods=["GET", "POST"])
+@login_required
+def cohort_exports():
+    _require_manager()
+    form = CohortExportForm()
+    form.program.choices = options((p.id, f"{p.code} — {p.name_en}")
+                                   for p in db.session.scalars(select(Program).order_by(Program.code)))
+    form.format.choices = options([("csv", "CSV"), ("json", "CLR 2.0 JSON"), ("pdf", _l("PDF transcripts (zip)"))])
+    if form.validate_on_submit():
+        job = export_jobs.start_export(form.program.data, form.cohort_year.data, form.format.data, current_user.id)
+        db.session.commit()
+        return redirect(url_for("record_exports.export_status", job_id=job.id))
+    recent = db.session.scalars(select(Job).where(Job.kind == export_jobs.TRANSCRIPT_EXPORT)
+                                .order_by(Job.id.desc()).limit(20)).all()
+    programs = {p.id: p for p in db.session.scalars(select(Program))}
+    return render_template("record_exports/index.html", form=form, recent=recent, programs=programs)
+
+
+def _status(job: Job) -> dict:
+    ready = job.state == JobState.DONE
+    return {"state": str(job.state), "percent": round(job.progress * 100), "ready": ready,
+            "error": job.last_error if job.state in (JobState.FAILED, JobState.DEAD) else None,
+            "download_url": url_for("record_exports.export_download", job_id=job.id) if ready else None}
+
+
+@bp.route("/records/exports/<int:job_id>")
+@login_required
+def export_status(job_id: int):
+    job = load_or_404(Job, job_id, can_manage_exports)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(_status(job))
+    program = db.session.get(Program, job.payload["program_id"])
+    return render_template("record_exports/status.html", job=job, status=_status(job), program=program)
+
+
+@bp.route("/records/exports/<int:job_id>/download")
+@login_required
+def export_download(job_id: int):
+    job = load_or_404(Job, job_id, can_manage_exports)
+    if job.state != JobState.DONE:
+        abort(404)
+    try:
+        path = get_storage().local_copy(export_jobs.storage_key(job))
+    except StorageError:
+        abort(404)
+    response = send_file(path, mimetype=export_jobs.media_type(job), as_attachment=True,
+                         download_name=export_jobs.download_name(job), max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def register(app: Flask) -> None:
+    """The blueprint, and (through export_jobs) the transcript_export job handler."""
+    app.register_blueprint(bp)
