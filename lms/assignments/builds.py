@@ -87,9 +87,7 @@ def check_build(ctx: JobContext) -> None:
         storage.delete_prefix(prefix)
         raise Cancelled()
     db.session.commit()
-    for old in storage.list_prefixes(f"builds/{build.id}"):
-        if old != prefix:  # earlier attempts that died half-way
-            storage.delete_prefix(old)
+    storage.delete_siblings(f"builds/{build.id}", keep=prefix)  # earlier attempts that died half-way
 
 
 def _reject_and_stop(ctx: JobContext, build: GameBuild, reason: str) -> None:

@@ -72,6 +72,12 @@ class LocalStorage:
             return []
         return sorted(f"{prefix.rstrip('/')}/{p.name}" for p in folder.iterdir() if p.is_dir())
 
+    def delete_siblings(self, folder: str, keep: str) -> None:
+        """Remove every sub-folder of `folder` except `keep` (older attempts, once one is published)."""
+        for old in self.list_prefixes(folder):
+            if old != keep:
+                self.delete_prefix(old)
+
     def scratch_dir(self, prefix: str) -> Path:
         """A folder the worker writes into directly; on disk it already is the destination."""
         folder = self.path(prefix.rstrip("/"))

@@ -59,6 +59,4 @@ def transcode(ctx: JobContext) -> None:
         storage.delete_prefix(prefix)
         raise Cancelled()
     db.session.commit()
-    for old in storage.list_prefixes(f"videos/{video.id}/renditions"):
-        if old != prefix:
-            storage.delete_prefix(old)
+    storage.delete_siblings(f"videos/{video.id}/renditions", keep=prefix)
