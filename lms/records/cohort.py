@@ -13,14 +13,12 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from lms.auth.models import Role, User
-from lms.catalog.models import Offering, Program
+from lms.catalog.models import Program
 from lms.extensions import db
 from lms.records import derive
-from lms.records.models import FinalResult, JapaneseGradeScheme, RecognisedCredit, ResultState
-from lms.records.record import Line, _line, _recognised_line, compute_totals, current_rule, rule_value
+from lms.records.record import Line, student_records
 
 SEMESTERS = 8
 SORT_KEYS = ("number", "name", "ja_credits", "ja_gpa", "uz_credits", "uz_average", "uz_score")
@@ -56,39 +54,15 @@ class CohortRow:
         return values[key]
 
 
-def latest_schemes() -> dict[int, JapaneseGradeScheme]:
-    """Partner id → its newest scheme version, in one query."""
-    out: dict[int, JapaneseGradeScheme] = {}
-    for row in db.session.scalars(select(JapaneseGradeScheme).order_by(JapaneseGradeScheme.version)):
-        out[row.partner_id] = row
-    return out
-
-
 def cohort(program: Program, year: int, *, on: date | None = None, sort: str = "number",
            behind_only: bool = False) -> list[CohortRow]:
     """Rows for the cohort, finalized results only, sorted by `sort` ("-key" descending)."""
     students = list(db.session.scalars(select(User).where(
         User.role == Role.STUDENT, User.program_id == program.id, User.cohort_year == year)))
-    ids = [s.id for s in students]
-    rule = current_rule(program.id)
-    conversion = rule_value(rule)
-    schemes = latest_schemes()
-    lines: dict[int, list[Line]] = {i: [] for i in ids}
-    if ids:
-        results = db.session.scalars(
-            select(FinalResult).where(FinalResult.student_id.in_(ids), FinalResult.state == ResultState.FINALIZED)
-            .options(selectinload(FinalResult.amendments), selectinload(FinalResult.ja_scheme),
-                     selectinload(FinalResult.credit_rule),
-                     selectinload(FinalResult.offering).selectinload(Offering.course),
-                     selectinload(FinalResult.offering).selectinload(Offering.term)))
-        for result in results:
-            lines[result.student_id].append(_line(result, rule, schemes))
-        for row in db.session.scalars(select(RecognisedCredit).where(RecognisedCredit.student_id.in_(ids))):
-            lines[row.student_id].append(_recognised_line(row))
+    records = student_records([s.id for s in students], finalized_only=True)
     done = semesters_completed(year, on or today())
-    rows = [CohortRow(s, compute_totals(lines[s.id], conversion),
-                      Decimal(program.ja_credits_required) * done / SEMESTERS,
-                      Decimal(program.uz_credits_required) * done / SEMESTERS, lines[s.id]) for s in students]
+    rows = [CohortRow(s, records[s.id].totals, Decimal(program.ja_credits_required) * done / SEMESTERS,
+                      Decimal(program.uz_credits_required) * done / SEMESTERS, records[s.id].lines) for s in students]
     if behind_only:
         rows = [r for r in rows if r.behind]
     key = sort.lstrip("-")

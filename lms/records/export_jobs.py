@@ -54,10 +54,11 @@ def download_name(job: Job) -> str:
 def _each(ctx: JobContext, student_ids: list[int]):
     """Transcripts one by one, reporting progress; the session is emptied between students so a
     cohort of any size runs in bounded memory."""
-    for done, student_id in enumerate(student_ids):
+    for done, item in enumerate(exports.transcripts(student_ids)):
         ctx.check()
-        yield exports.transcript(student_id)
-        db.session.expunge_all()
+        yield item
+        if (done + 1) % 200 == 0:
+            db.session.expunge_all()  # one batch at a time in memory, whatever the cohort's size
         ctx.report((done + 1) / max(1, len(student_ids)))
 
 

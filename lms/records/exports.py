@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.extensions import db
-from lms.records.record import Line, StudentRecord, student_record
+from lms.records.record import Line, StudentRecord, student_record, student_records
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -42,6 +42,16 @@ class Transcript:
 
 def transcript(student_id: int) -> Transcript:
     return Transcript(db.session.get(User, student_id), student_record(student_id))
+
+
+def transcripts(student_ids: list[int], batch: int = 200) -> Iterator[Transcript]:
+    """A cohort's transcripts, loaded a batch of students at a time (a few queries per batch)."""
+    for start in range(0, len(student_ids), batch):
+        ids = student_ids[start:start + batch]
+        records = student_records(ids)
+        users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+        for student_id in ids:
+            yield Transcript(users[student_id], records[student_id])
 
 
 def cohort_student_ids(program_id: int, cohort_year: int) -> list[int]:

@@ -18,7 +18,7 @@ from lms.catalog.models import Course, Enrollment, Offering
 from lms.extensions import db
 from lms.people.csv_import import CsvRejected, RowError, read_csv
 from lms.records import services
-from lms.records.cohort import latest_schemes
+from lms.records.record import latest_schemes
 from lms.records.models import FinalResult, ResultState
 from lms.records.record import scheme_value
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from lms.catalog.models import Course, Offering, Program, Term
+from lms.catalog.models import Offering, Program
 from lms.extensions import db
 from lms.records import derive, terms
 from lms.records.models import CreditRule, FinalResult, JapaneseGradeScheme, RecognisedCredit
@@ -119,26 +119,51 @@ def _line(result: FinalResult, program_rule: CreditRule | None,
 
 
 def student_record(student_id: int, *, finalized_only: bool = False) -> StudentRecord:
+    return student_records([student_id], finalized_only=finalized_only)[student_id]
+
+
+def student_records(student_ids: list[int], *, finalized_only: bool = False) -> dict[int, StudentRecord]:
+    """Records of many students in a fixed number of queries (a cohort export is one call)."""
     from lms.auth.models import User
 
-    student = db.session.get(User, student_id)
-    program_rule = current_rule(student.program_id)
-    query = (select(FinalResult).where(FinalResult.student_id == student_id)
+    students = db.session.scalars(select(User).where(User.id.in_(student_ids))
+                                  .options(selectinload(User.program))).all()
+    rules = {program_id: current_rule(program_id) for program_id in {s.program_id for s in students} if program_id}
+    schemes = latest_schemes()
+    records = {}
+    for student in students:
+        record = StudentRecord(student_id=student.id, program=student.program)
+        if student.program:
+            record.ja_required = student.program.ja_credits_required
+            record.uz_required = student.program.uz_credits_required
+        records[student.id] = record
+    query = (select(FinalResult).where(FinalResult.student_id.in_(student_ids))
              .options(selectinload(FinalResult.amendments), selectinload(FinalResult.ja_scheme),
                       selectinload(FinalResult.credit_rule),
                       selectinload(FinalResult.offering).selectinload(Offering.course),
-                      selectinload(FinalResult.offering).selectinload(Offering.term))
-             .join(Offering).join(Term).join(Course).order_by(Term.starts_on, Course.code))
+                      selectinload(FinalResult.offering).selectinload(Offering.term)))
     if finalized_only:
         query = query.where(FinalResult.state == "finalized")
-    record = StudentRecord(student_id=student_id, program=student.program)
-    if student.program:
-        record.ja_required, record.uz_required = student.program.ja_credits_required, student.program.uz_credits_required
-    record.lines = [_line(result, program_rule) for result in db.session.scalars(query)]
-    recognised = db.session.scalars(select(RecognisedCredit).where(RecognisedCredit.student_id == student_id)).all()
-    record.lines += [_recognised_line(row) for row in recognised]
-    record.totals = compute_totals(record.lines, rule_value(program_rule))
-    return record
+    results = sorted(db.session.scalars(query),
+                     key=lambda r: (r.offering.term.starts_on, r.offering.course.code))
+    by_student = {s.id: s for s in students}
+    for result in results:
+        rule = rules.get(by_student[result.student_id].program_id)
+        records[result.student_id].lines.append(_line(result, rule, schemes))
+    for row in db.session.scalars(select(RecognisedCredit).where(RecognisedCredit.student_id.in_(student_ids))):
+        records[row.student_id].lines.append(_recognised_line(row))
+    for student in students:
+        records[student.id].totals = compute_totals(records[student.id].lines,
+                                                    rule_value(rules.get(student.program_id)))
+    return records
+
+
+def latest_schemes() -> dict[int, JapaneseGradeScheme]:
+    """Partner id → its newest scheme version, in one query."""
+    out: dict[int, JapaneseGradeScheme] = {}
+    for row in db.session.scalars(select(JapaneseGradeScheme).order_by(JapaneseGradeScheme.version)):
+        out[row.partner_id] = row
+    return out
 
 
 def _recognised_line(row: RecognisedCredit) -> Line:
