@@ -37,3 +37,10 @@ class ApproveImportForm(FlaskForm):
     """The checked file travels back with the approval and is checked again before anything is written."""
 
     payload = HiddenField(validators=[DataRequired()])
+
+
+class RecognisedCreditForm(FlaskForm):
+    title = StringField(_l("What is recognised"), validators=[DataRequired(), Length(max=200)])
+    institution = StringField(_l("Where it was earned"), validators=[DataRequired(), Length(max=200)])
+    ja_credits = DecimalField(_l("Japanese credits"), places=1,
+                              validators=[InputRequired(), NumberRange(min=0.5, max=60)])

@@ -17,7 +17,8 @@ from lms.db import utcnow
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
 from lms.records import derive
-from lms.records.models import CreditRule, FinalResult, JapaneseGradeScheme, ResultAmendment, ResultState
+from lms.records.models import (CreditRule, FinalResult, JapaneseGradeScheme, RecognisedCredit, ResultAmendment,
+                                ResultState)
 from lms.records.record import current_rule, current_scheme, effective_raw
 
 ROUNDING_MODES = ("half_up", "up", "down")
@@ -256,3 +257,17 @@ def amend_result(result: FinalResult, new_raw: Decimal | None, reason: str, acto
     db.session.flush()
     db.session.expire(result, ["amendments"])
     return amendment
+
+
+def recognise_credits(student: User, title: str, institution: str, ja_credits: Decimal, approver: User) -> RecognisedCredit:
+    """認定: credits from elsewhere. Raises DomainError when they would pass the 60-credit cap."""
+    held = db.session.scalar(select(func.coalesce(func.sum(RecognisedCredit.ja_credits), 0))
+                             .where(RecognisedCredit.student_id == student.id))
+    if Decimal(held) + ja_credits > derive.RECOGNISED_CAP:
+        raise DomainError(_("At most %(cap)s recognised credits count toward the degree; %(held)s are recorded.",
+                            cap=derive.RECOGNISED_CAP, held=Decimal(held)))
+    row = RecognisedCredit(student_id=student.id, title=title.strip(), institution=institution.strip(),
+                           ja_credits=ja_credits, approved_by_id=approver.id)
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -23,7 +23,7 @@ from lms.people.csv_import import CsvRejected
 from lms.people.forms import CsvUploadForm
 from lms.records import cohort as cohorts
 from lms.records import partner_import, permissions, services
-from lms.records.forms import AmendForm, ApproveImportForm
+from lms.records.forms import AmendForm, ApproveImportForm, RecognisedCreditForm
 from lms.records.models import FinalResult, ResultAmendment
 from lms.records.record import (compute_totals, current_rule, current_scheme, effective_raw, rule_value, scheme_value,
                                 student_record)
@@ -70,7 +70,22 @@ def student(student_id: int):
     record = student_record(student.id)
     amendments, actors = _amendments(record)
     return render_template("records/student.html", student=student, record=record, groups=term_groups(record),
-                           amendments=amendments, actors=actors)
+                           amendments=amendments, actors=actors, recognise_form=RecognisedCreditForm())
+
+
+@bp.route("/students/<int:student_id>/recognised", methods=["POST"])
+@login_required
+def recognise(student_id: int):
+    student = load_or_404(User, student_id, permissions.can_view_record)
+    if not permissions.can_manage_records(current_user):
+        abort(403)
+    form = RecognisedCreditForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+    elif attempt(lambda: services.recognise_credits(student, form.title.data, form.institution.data,
+                                                     form.ja_credits.data, current_user)):
+        flash(_("Recognised credits recorded."), "success")
+    return redirect(url_for("records.student", student_id=student.id))
 
 
 @bp.route("/cohorts")
