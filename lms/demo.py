@@ -5,6 +5,7 @@ Loaded once: if the database already has users, nothing is touched. Never in pro
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from lms.catalog import services as catalog
 from lms.catalog.importer import CourseSpec, apply_course, read_courses
 from lms.catalog.models import Course, PartnerUniversity, Program, StaffRole, Term
 from lms.extensions import db
-from lms.records.services import ensure_default_schemes
+from lms.records.services import ensure_default_schemes, finalize_offering, recognise_credits, submit_offering
 
 DEMO_PASSWORD = "bridge-demo-2026"
 
@@ -87,7 +88,33 @@ def load_demo(courses_dir: Path) -> list[CourseSpec] | None:
             catalog.enroll(offering, users[email])
     db.session.flush()
     ensure_default_schemes(jasso_partner_codes=JASSO_PARTNERS)
+    _past_term(users)
     return specs
+
+
+# A finished spring term, so a newcomer sees a real dual-degree record: ART120 with finalized
+# results for two students, and recognised credits (認定) for one.
+PAST_TERM = ("2026-spring", "Spring 2026", date(2026, 2, 2), date(2026, 6, 30))
+PAST_SCORES = {"aziz@demo.jdu.uz": Decimal("88.50"), "malika@demo.jdu.uz": Decimal("93.00")}
+
+
+def _past_term(users: dict[str, User]) -> None:
+    course = db.session.scalar(select(Course).where(Course.code == "ART120"))
+    if course is None:
+        return
+    code, name, starts_on, ends_on = PAST_TERM
+    term = Term(code=code, name=name, starts_on=starts_on, ends_on=ends_on)
+    db.session.add(term)
+    db.session.flush()
+    offering = catalog.create_offering(course, term.id)
+    catalog.add_staff(offering, users["sato@demo.jdu.uz"], StaffRole.INSTRUCTOR)
+    for email in PAST_SCORES:
+        catalog.enroll(offering, users[email])
+    registrar = users["registrar@demo.jdu.uz"]
+    submit_offering(offering, {users[e].id: score for e, score in PAST_SCORES.items()},
+                    actor_id=users["sato@demo.jdu.uz"].id)
+    finalize_offering(offering, registrar.id)
+    recognise_credits(users["aziz@demo.jdu.uz"], "JLPT N3", "The Japan Foundation", Decimal(2), registrar)
 
 
 def _demo_user(**fields) -> User:

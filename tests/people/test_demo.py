@@ -36,7 +36,7 @@ def test_demo_loads_courses_offerings_staff_and_students(app, demo_runner):
     assert "demo data loaded" in result.output
     assert sorted(db.session.scalars(select(Course.code))) == ["ART120", "GD101"]
     assert count(Lesson) > 10
-    assert count(PartnerUniversity) == 2 and count(Program) == 2 and count(Term) == 1
+    assert count(PartnerUniversity) == 2 and count(Program) == 2 and count(Term) == 2
     offerings = {o.course.code: o for o in db.session.scalars(select(Offering))}
     assert set(offerings) == {"ART120", "GD101"}
     staff = {(s.offering.course.code, s.user.email, s.role) for s in db.session.scalars(select(OfferingStaff))}
@@ -103,3 +103,21 @@ def test_demo_refuses_in_production(migrated_url, tmp_path, app):
     assert result.exit_code != 0
     assert "Demo data is not loaded in production." in result.output
     assert count(User) == 0 and count(Course) == 0
+
+
+def test_demo_has_a_finished_term_with_a_dual_degree_record(app, demo_runner):
+    from decimal import Decimal
+
+    from lms.records.record import student_record
+
+    assert demo_runner.invoke(args=["lms", "demo"]).exit_code == 0
+    aziz = db.session.scalar(select(User).where(User.student_number == "JDU26001"))
+    record = student_record(aziz.id, finalized_only=True)
+    art = next(line for line in record.lines if line.course_code == "ART120")
+    assert (art.raw, art.letter, art.state, art.term_name) == (Decimal("88.50"), "A", "finalized", "Spring 2026")
+    assert art.ja_scheme.endswith("v1") and art.uz_grade == 4
+    assert record.totals.ja_credits == 4 and record.totals.ja_recognised == 2  # ART120 + JLPT N3 (認定)
+    client = app.test_client()
+    client.post("/login", data={"login": "aziz@demo.jdu.uz", "password": DEMO_PASSWORD})
+    page = client.get("/records/me").get_data(as_text=True)
+    assert "ART120" in page and "JLPT N3" in page
