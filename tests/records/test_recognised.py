@@ -33,3 +33,11 @@ def test_students_and_instructors_cannot_record_them(app, make):
                                         data={"title": "x", "institution": "y", "ja_credits": "2"})
         assert response.status_code == 403
     assert db.session.scalar(select(func.count()).select_from(RecognisedCredit)) == 0
+
+
+def test_credit_figures_read_as_people_write_them(app, make):
+    student = make.user(Role.STUDENT)
+    db.session.add(RecognisedCredit(student_id=student.id, title="N3", institution="JF", ja_credits=Decimal("2.0")))
+    db.session.commit()
+    page = login(app, student).get("/records/me").get_data(as_text=True)
+    assert "240.00" not in page and "Credits left: 122" in page  # 124 − 2, not 122.0
