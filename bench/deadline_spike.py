@@ -28,7 +28,6 @@ step of both paths on one file. Run from the project root:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -60,9 +59,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Benchmark the checkout this file lives in (see bench/transcode.py).
 sys.path.insert(0, str(ROOT))
 
-import flask_migrate  # noqa: E402
 
-from lms import create_app  # noqa: E402
+from benchlib import migrated_app  # noqa: E402
 
 MB = 1024 * 1024
 PASSWORD = "deadline-spike-Kakehashi-2026"
@@ -405,19 +403,8 @@ def run_spike(port: int, path_of, students: list[Student], payload: Payload, win
 
 
 def make_app(work: Path, database_url: str):
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "MEDIA_ROOT": str(work / "media"),
-                      "INSTANCE_PATH": str(work / "instance"), "COURSES_DIR": str(work / "courses")})
-    from lms.extensions import db
-
-    log = io.StringIO()  # alembic's INFO lines; shown only if the migrations fail
-    try:
-        with app.app_context(), contextlib.redirect_stderr(log):
-            flask_migrate.upgrade()
-            db.engine.dispose()
-    except BaseException:
-        print(log.getvalue(), file=sys.stderr)
-        raise
-    return app
+    return migrated_app({"DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "MEDIA_ROOT": str(work / "media"),
+                         "INSTANCE_PATH": str(work / "instance"), "COURSES_DIR": str(work / "courses")})
 
 
 def make_world(app, n: int, sizes: list[int], repeat: int, tag: str

@@ -16,9 +16,7 @@ ffmpeg runs only through lms.media.ffmpeg. Run from the project root:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import io
 import logging
 import os
 import platform
@@ -36,9 +34,8 @@ from pathlib import Path
 # install made before lms/ had its __init__.py resolves `lms` as a namespace package without it.)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import flask_migrate  # noqa: E402
 
-from lms import create_app  # noqa: E402
+from benchlib import migrated_app  # noqa: E402
 from lms.media import ffmpeg  # noqa: E402
 from lms.video.ladder import SEGMENT_SECONDS, plan_ladder  # noqa: E402
 
@@ -148,21 +145,10 @@ class Instrumented:
 
 
 def make_app(work: Path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
-                      "SECRET_KEY": "bench-secret-key-" + "x" * 32,
-                      "MEDIA_ROOT": str(work / "media"), "INSTANCE_PATH": str(work / "instance"),
-                      "COURSES_DIR": str(work / "courses"), "VIDEO_TIMEOUT_FACTOR": TIMEOUT_FACTOR})
-    from lms.extensions import db
-
-    log = io.StringIO()  # alembic's INFO lines; shown only if the migrations fail
-    try:
-        with app.app_context(), contextlib.redirect_stderr(log):
-            flask_migrate.upgrade()
-            db.engine.dispose()
-    except BaseException:
-        print(log.getvalue(), file=sys.stderr)
-        raise
-    return app
+    return migrated_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
+                         "SECRET_KEY": "bench-secret-key-" + "x" * 32,
+                         "MEDIA_ROOT": str(work / "media"), "INSTANCE_PATH": str(work / "instance"),
+                         "COURSES_DIR": str(work / "courses"), "VIDEO_TIMEOUT_FACTOR": TIMEOUT_FACTOR})
 
 
 def make_lesson(app) -> int:
@@ -217,7 +203,7 @@ def run_pipeline(app, lesson_id: int, source: Path) -> tuple[Usage, Trace, Path]
 def run_bare(source: Path, out: Path, rungs, timeout: float) -> Usage:
     """(b): the single-pass ladder command on its own."""
     _fresh(out, rungs)
-    argv = ffmpeg.bare_ladder_argv(source, out, rungs, segment_seconds=SEGMENT_SECONDS)
+    argv = ffmpeg.hls_ladder_argv(source, out, rungs, segment_seconds=SEGMENT_SECONDS)
     with Meter() as meter:
         ffmpeg.run(argv, timeout=timeout)
     return meter.usage
@@ -350,9 +336,6 @@ def main(argv: list[str] | None = None) -> int:
         print("ladder: " + ", ".join(f"{r.name} {r.width}x{r.height} {r.video_kbps}k+{r.audio_kbps}k"
                                      if not r.audio_only else f"{r.name} {r.audio_kbps}k" for r in rungs)
               + f"; {SEGMENT_SECONDS} s segments")
-        if ffmpeg.bare_ladder_argv(source, work / "x", rungs, segment_seconds=SEGMENT_SECONDS) != \
-                ffmpeg.hls_ladder_argv(source, work / "x", rungs, segment_seconds=SEGMENT_SECONDS):
-            print("note: bare_ladder_argv differs from hls_ladder_argv; (b) uses bare_ladder_argv")
 
         app = make_app(work)
         lesson_id = make_lesson(app)

@@ -88,21 +88,17 @@ def main() -> None:
                         help="also trace Python allocations (slows every figure 2-3x)")
     args = parser.parse_args()
 
-    import flask_migrate
-
-    from lms import create_app
+    from benchlib import migrated_app
     from lms.extensions import db
     from lms.records import exports
     from lms.records.exports_pdf import render_pdf
     from lms.records.record import student_records
 
     with tempfile.TemporaryDirectory() as work:
-        app = create_app({"DATABASE_URL": f"sqlite:///{work}/bench.sqlite3", "SECRET_KEY": "b" * 40,
-                          "MEDIA_ROOT": f"{work}/media", "SERVER_NAME": "bench.local"})
+        app = migrated_app({"DATABASE_URL": f"sqlite:///{work}/bench.sqlite3", "SECRET_KEY": "b" * 40,
+                            "MEDIA_ROOT": f"{work}/media", "SERVER_NAME": "bench.local",
+                            "INSTANCE_PATH": f"{work}/instance"})
         with app.app_context(), app.test_request_context():
-            import logging
-            logging.disable(logging.INFO)
-            flask_migrate.upgrade()
             program_id = build(app, args.students, args.courses)
             ids = exports.cohort_student_ids(program_id, 2026)
             if args.tracemalloc:

@@ -339,8 +339,3 @@ def synthesize(out: Path, *, seconds: float, width: int | None = 640, height: in
     if faststart:
         argv += ["-movflags", "+faststart"]
     run(argv + ["-shortest", f"file:{out}"], timeout=timeout)
-
-
-def bare_ladder_argv(src: Path, out_dir: Path, rungs, *, segment_seconds: int) -> list[str]:
-    """The same ladder command without our pipeline around it (the benchmark's limit)."""
-    return hls_ladder_argv(src, out_dir, rungs, segment_seconds=segment_seconds)
