@@ -1,4 +1,4 @@
-"""The durable job queue's one table. Jobs carry ids in their payload, never ORM objects."""
+"""The durable job queue's table, and each worker's heartbeat row. Jobs carry ids, never ORM objects."""
 from __future__ import annotations
 
 import enum
@@ -43,3 +43,31 @@ class Job(TimestampMixin, db.Model):
     @property
     def active(self) -> bool:
         return self.state in (JobState.QUEUED, JobState.RUNNING, JobState.FAILED)
+
+
+class WorkerState(enum.StrEnum):
+    IDLE = "idle"
+    BUSY = "busy"
+    STOPPING = "stopping"  # SIGTERM received; handing its job back
+    STOPPED = "stopped"  # clean exit; a row stuck in another state with an old last_seen_at died
+
+
+class WorkerHeartbeat(db.Model):
+    """One row per worker process, upserted by its loop, so health checks see who is alive.
+
+    current_job_id has no foreign key on purpose: this row is written on every idle loop, and a
+    key would make each write lock the job row another worker may be claiming.
+    """
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(120), primary_key=True)  # Worker.id
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    current_job_id: Mapped[int | None]
+    jobs_done: Mapped[int] = mapped_column(default=0)
+    state: Mapped[WorkerState] = mapped_column(
+        Enum(WorkerState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=WorkerState.IDLE)
