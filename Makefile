@@ -13,7 +13,7 @@ export FLASK_APP := lms
 RUN_PACKAGES := ca-certificates ffmpeg libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
 TEST_PACKAGES := postgresql poppler-utils
 
-.PHONY: run test setup setup-test migrate demo clean
+.PHONY: run test setup setup-test migrate demo clean translations
 
 run: setup migrate demo
 	@echo ""
@@ -28,6 +28,7 @@ test: setup-test
 
 setup: $(VENV)/.installed
 	@./scripts/system-packages.sh $(RUN_PACKAGES)
+	@$(BIN)/pybabel compile -d lms/translations --statistics
 
 setup-test: setup
 	@./scripts/system-packages.sh $(TEST_PACKAGES)
@@ -46,6 +47,11 @@ migrate: setup
 
 demo: migrate
 	$(BIN)/flask lms demo
+
+# Re-extract UI strings after changing them; every catalog gains the new (empty) entries to translate.
+translations: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k _n:1,2 --no-wrap --sort-by-file -o lms/translations/messages.pot .
+	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-wrap --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,17 +1,22 @@
 """Locale and time zone selection, and template helpers for bilingual content and dates."""
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
 
 def select_locale() -> str | None:
+    """The account's language, else the header switcher's choice (kept in the session, so visitors
+    who are not logged in can switch too), else the browser's Accept-Language."""
     if not has_request_context():  # CLI commands and jobs speak the default language
         return None
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+    languages = current_app.config["LANGUAGES"]
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(languages)
 
 
 def select_timezone() -> str:
@@ -22,6 +27,9 @@ def current_language() -> str:
     locale = get_locale()
     return locale.language if locale else "en"
 
+
+# Each language named in itself (endonyms), so a reader finds theirs whatever the page is in.
+LANGUAGE_NAMES = {"en": "English", "ja": "日本語", "uz": "Oʻzbekcha", "ru": "Русский"}
 
 DEADLINE_ZONES = (("Asia/Tashkent", "Tashkent"), ("Asia/Tokyo", "Tokyo"))
 
@@ -59,4 +67,5 @@ def register_template_helpers(app: Flask) -> None:
         return format_decimal(value, format="#,##0.##")
 
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
-                                 current_language=current_language, in_zones=in_zones)
+                                 current_language=current_language, in_zones=in_zones,
+                                 language_names=LANGUAGE_NAMES)

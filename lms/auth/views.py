@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -38,7 +38,10 @@ def login():
             flash(exc.message, "error")
             return render_template("auth/login.html", form=form), 401
         db.session.commit()
+        chosen = session.get("locale")
         session.clear()  # no session fixation: a pre-login session id never becomes a logged-in one
+        if chosen:  # the language picked on the login page stays until the account has its own
+            session["locale"] = chosen
         login_user(user)
         return redirect(safe_next(request.args.get("next")) or url_for("catalog.home"))
     return render_template("auth/login.html", form=form)
@@ -52,6 +55,20 @@ def logout():
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """The header's language switcher: saved on the account, or in the session before login."""
+    choice = request.form.get("locale", "")
+    if choice not in current_app.config["LANGUAGES"]:
+        abort(400)
+    if current_user.is_authenticated:
+        current_user.locale = choice
+        db.session.commit()
+    else:
+        session["locale"] = choice
+    return redirect(safe_next(request.form.get("next")) or url_for("catalog.home"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
