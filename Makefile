@@ -11,9 +11,9 @@ export FLASK_APP := lms
 
 # Debian packages: what the app needs to run, and what the tests need on top.
 RUN_PACKAGES := ca-certificates ffmpeg libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
-TEST_PACKAGES := postgresql poppler-utils
+TEST_PACKAGES := postgresql poppler-utils chromium nodejs npm
 
-.PHONY: run test setup setup-test migrate demo clean translations
+.PHONY: run test setup setup-test migrate demo clean translations screenshots
 
 run: setup migrate demo
 	@echo ""
@@ -30,8 +30,18 @@ setup: $(VENV)/.installed
 	@./scripts/system-packages.sh $(RUN_PACKAGES)
 	@$(BIN)/pybabel compile -d lms/translations --statistics
 
-setup-test: setup
+setup-test: setup tests/browser/node_modules/.installed
 	@./scripts/system-packages.sh $(TEST_PACKAGES)
+
+# axe-core for the browser tests' accessibility checks, pinned by tests/browser/package-lock.json.
+tests/browser/node_modules/.installed: tests/browser/package-lock.json
+	@./scripts/system-packages.sh nodejs npm
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# PNGs of the main pages in en/ja/uz/ru into docs/screenshots/ (Debian's Chromium, 1280x800).
+screenshots: setup-test
+	$(BIN)/pytest tests/browser/test_screenshots.py --screenshots -p no:cacheprovider -q
 
 # Re-installs only when pyproject.toml changes; a stamp keeps repeated runs fast.
 $(VENV)/.installed: pyproject.toml

@@ -1,0 +1,111 @@
+"""Browser fixtures: the real stack (tests/browser/stack.py), Debian's Chromium through Playwright
+(never a downloaded browser), logins as the demo people, axe-core, and a few waits."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.browser.stack import Stack, run_clip
+
+CHROMIUM = os.environ.get("LMS_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "bridge-demo-2026"
+VIEWPORT = {"width": 1280, "height": 800}
+LANGUAGES = ("en", "ja", "uz", "ru")
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    stack = Stack(tmp_path_factory.mktemp("browser-stack"))
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # A missing browser is a failure, not a skip: these tests are part of `make test`.
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (make test installs Debian's chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, stack):
+    """`new_page(email, locale="en")`: a fresh browser context (no cookies), logged in unless email is None."""
+    contexts = []
+
+    def make(email: str | None = None, locale: str = "en"):
+        context = browser.new_context(base_url=stack.app_url, locale=locale, viewport=VIEWPORT,
+                                      bypass_csp=True, extra_http_headers={"Accept-Language": locale})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        if email:
+            login(page, email)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def login(page, email: str) -> None:
+    page.goto("/login")
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit], main form input[type=submit]").first.click()
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """axe-core's violations of the given impacts on the page as it is now."""
+    assert AXE.exists(), f"{AXE} missing: run `npm ci --prefix tests/browser` (make test does)"
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result if v["impact"] in impacts]
+
+
+def assert_accessible(page) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"axe on {page.url}:\n" + json.dumps(violations, indent=1, ensure_ascii=False)
+
+
+def wait_for_job(stack: Stack, kind_like: str, seconds: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        rows = stack.query("SELECT state FROM jobs WHERE kind LIKE ? ORDER BY id DESC LIMIT 1", kind_like)
+        if rows and rows[0][0] in ("done", "dead"):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"job {kind_like} not done in {seconds} s:\n{stack.log('worker')}")
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory):
+    assert shutil.which("ffmpeg"), "ffmpeg is needed (make test installs it)"
+    return run_clip(tmp_path_factory.mktemp("clip") / "lesson-clip.mp4")
