@@ -68,7 +68,7 @@ def test_every_message_is_translated(extracted, locale):
         pytest.fail(f"{locale}: {len(problems)} messages need translating:\n" + "\n".join(problems))
 
 
-PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|%[sdif]|\{\w*(?:[!:][^{}]*)?\}")
+PLACEHOLDER = re.compile(r"%%|%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|%[sdif]|\{\w*(?:[!:][^{}]*)?\}")
 MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*|&#?\w+;")
 
 
