@@ -57,6 +57,8 @@ def register_blueprints(app: Flask) -> None:
     from lms.records import export_views
     export_views.register(app)  # also registers the transcript_export job handler
     records.register(app)
+    from lms import ops
+    ops.register(app)  # /healthz for load balancers and monitors
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -8,12 +8,14 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from lms.extensions import db
+from lms.ops import worker_health_command
 from lms.sandbox.cli import sandbox_command
 
 lms_cli = AppGroup("lms", help="Kakehashi commands.")
 courses_cli = AppGroup("courses", help="Courses as files.")
 lms_cli.add_command(courses_cli)
 lms_cli.add_command(sandbox_command)
+lms_cli.add_command(worker_health_command)
 
 
 @courses_cli.command("import")

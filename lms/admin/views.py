@@ -166,3 +166,5 @@ def reset_password(user_id: int):
     accounts.set_password(user, password, must_change=True)
     db.session.commit()
     return render_template("people/created.html", created=[(user, password)])
+
+from lms.admin import health  # noqa: E402,F401  system health routes on this blueprint

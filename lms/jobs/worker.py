@@ -2,6 +2,7 @@
 
 Several workers may run, on several machines against PostgreSQL. SIGTERM stops claiming, cancels
 the running handler (its ffmpeg is killed) and hands the job back without spending an attempt.
+Each worker keeps a row in worker_heartbeats (lms.jobs.health) fresh, for health checks.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,11 +20,12 @@ from sqlalchemy import update
 
 from lms.db import utcnow
 from lms.extensions import db
-from lms.jobs import queue
-from lms.jobs.models import Job, JobState
+from lms.jobs import health, queue
+from lms.jobs.models import Job, JobState, WorkerState
 
 log = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable[[JobContext], None]] = {}
+BEAT_SECONDS = 5.0  # idle workers refresh their health row this often, not on every poll
 
 
 def handler(kind: str):
@@ -62,9 +65,11 @@ class JobContext:
 class Heartbeat(threading.Thread):
     """Extends the lease on its own connection, so a long ffmpeg run never looks abandoned."""
 
-    def __init__(self, app: Flask, ctx: JobContext, lease_seconds: int):
+    def __init__(self, app: Flask, ctx: JobContext, lease_seconds: int,
+                 on_beat: Callable[[], None] | None = None):
         super().__init__(daemon=True, name=f"heartbeat-{ctx.job_id}")
         self.app, self.ctx, self.lease = app, ctx, lease_seconds
+        self.on_beat = on_beat  # a long job keeps its worker's health row fresh too
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -91,6 +96,8 @@ class Heartbeat(threading.Thread):
         if rows == 0:
             log.warning("job %s was taken over; cancelling", self.ctx.job_id)
             self.ctx.cancel.set()
+        elif self.on_beat is not None:
+            self.on_beat()
 
 
 class Worker:
@@ -103,6 +110,9 @@ class Worker:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
         self.stop = threading.Event()
         self.current: JobContext | None = None
+        self.hostname, self.pid, self.started_at = socket.gethostname(), os.getpid(), utcnow()
+        self.jobs_done = 0
+        self._last_beat = float("-inf")
 
     def install_signal_handlers(self) -> None:
         def on_signal(signum, _frame):
@@ -117,16 +127,42 @@ class Worker:
     def run(self, *, drain: bool = False) -> int:
         """Work until stopped; with `drain`, stop as soon as no job is due. Returns jobs run."""
         done = 0
-        while not self.stop.is_set():
-            job_id = self._claim()
-            if job_id is None:
-                if drain:
-                    break
-                self.stop.wait(self.poll)
-                continue
-            if self.execute(job_id):
-                done += 1
+        self.beat(WorkerState.IDLE, force=True, prune=True)
+        try:
+            while not self.stop.is_set():
+                job_id = self._claim()
+                if job_id is None:
+                    if drain:
+                        break
+                    self.beat(WorkerState.IDLE)
+                    self.stop.wait(self.poll)
+                    continue
+                self.beat(WorkerState.BUSY, job_id, force=True)
+                if self.execute(job_id):
+                    done += 1
+                    self.jobs_done += 1
+                self.beat(WorkerState.IDLE, force=True)
+        finally:
+            # Also after an exception, so a crashed loop does not linger as "idle" until it goes stale.
+            self.beat(WorkerState.STOPPED, force=True)
         return done
+
+    def beat(self, state: WorkerState, job_id: int | None = None, *, force: bool = False,
+             prune: bool = False) -> None:
+        """Refresh this worker's health row; idle loops write at most every BEAT_SECONDS."""
+        now = time.monotonic()
+        if not force and now - self._last_beat < BEAT_SECONDS:
+            return
+        self._last_beat = now
+        with self.app.app_context():
+            health.beat(self.id, hostname=self.hostname, pid=self.pid, started_at=self.started_at,
+                        state=state, current_job_id=job_id, jobs_done=self.jobs_done, prune=prune)
+
+    def _beat_busy(self) -> None:
+        """Called from the job's heartbeat thread; the job id is read once, it may be cleared meanwhile."""
+        ctx = self.current
+        if ctx is not None:
+            self.beat(WorkerState.STOPPING if self.stop.is_set() else WorkerState.BUSY, ctx.job_id, force=True)
 
     def _claim(self) -> int | None:
         with self.app.app_context():
@@ -153,7 +189,7 @@ class Worker:
                 queue.release(job_id, self.id)
                 db.session.commit()
                 return False
-            beat = Heartbeat(self.app, ctx, self.lease)
+            beat = Heartbeat(self.app, ctx, self.lease, on_beat=self._beat_busy)
             beat.start()
             try:
                 self._run_handler(fn, ctx)
