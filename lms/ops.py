@@ -8,6 +8,7 @@ a misconfigured POST probe never meets a CSRF error page.
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
@@ -19,6 +20,7 @@ from lms.extensions import csrf
 from lms.jobs import health
 
 bp = Blueprint("ops", __name__)
+log = logging.getLogger(__name__)
 
 
 def web_status() -> dict:
@@ -48,8 +50,12 @@ def healthz():
 def healthz_workers():
     if not health.database_ok():
         return _no_store(jsonify({"status": "degraded", "database": "unavailable"})), 503
-    workers = health.workers(include_stopped=False)  # cleanly stopped ones are history
-    depth = health.queue_depth()
+    try:
+        workers = health.workers(include_stopped=False)  # cleanly stopped ones are history
+        depth = health.queue_depth()
+    except Exception:  # noqa: BLE001 - e.g. `flask db upgrade` not run yet: JSON, never an error page
+        log.exception("health check: cannot read workers and jobs")
+        return _no_store(jsonify({"status": "degraded", "database": "ok", "workers": "unavailable"})), 503
     alive = [w for w in workers if w.alive]
     body = {"status": "ok" if alive else "degraded",
             "stale_after_seconds": health.stale_after().total_seconds(),

@@ -75,3 +75,12 @@ def test_the_stale_threshold_follows_the_setting(app_with, rows):
     rows.worker(seconds_ago=20)
     assert app_with().test_client().get("/healthz/workers").status_code == 200  # default: the 60 s lease
     assert app_with(WORKER_STALE_SECONDS=5).test_client().get("/healthz/workers").status_code == 503
+
+
+def test_workers_endpoint_answers_json_before_the_schema_exists(app_with, tmp_path):
+    empty = app_with(DATABASE_URL=f"sqlite:///{tmp_path / 'not-migrated.sqlite3'}")
+    client = empty.test_client()
+    assert client.get("/healthz").status_code == 200  # the database answers; migrations are a deploy step
+    response = client.get("/healthz/workers")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "degraded", "database": "ok", "workers": "unavailable"}
