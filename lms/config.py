@@ -53,6 +53,13 @@ class Defaults:
     BUILD_MAX_RATIO = 100  # uncompressed:compressed, per entry and overall
     BUILD_URL_MAX_AGE = 2 * 3600  # a signed build URL; a play session (assets load lazily)
     SUBMISSION_MAX_BYTES = 4 * 1024**3  # one submission request; each file has its assignment's cap
+    STORAGE = "local"  # or "s3": media in a bucket, browsers upload and download straight to it
+    S3_BUCKET: str | None = None
+    S3_PREFIX = ""
+    S3_REGION: str | None = None
+    S3_ENDPOINT_URL: str | None = None  # any S3-compatible service; None: AWS
+    UPLOAD_URL_MAX_AGE = 3600  # a presigned part URL; a part of 8 MiB on a slow line, with retries
+    UPLOAD_MAX_AGE_HOURS = 48  # an unfinished upload can be resumed this long
 
 
 def load(app: Flask, overrides: dict | None) -> None:
@@ -83,6 +90,10 @@ def _derive(app: Flask, instance: Path) -> None:
     app.config["COURSES_DIR"] = str(Path(app.config["COURSES_DIR"] or root / "courses"))
     for name in ("APP_ORIGIN", "SANDBOX_ORIGIN"):
         app.config[name] = normalize_origin(name, app.config[name])
+    if app.config["STORAGE"] not in ("local", "s3"):
+        raise ConfigError(f"LMS_STORAGE must be local or s3, not {app.config['STORAGE']!r}.")
+    if app.config["STORAGE"] == "s3" and not app.config["S3_BUCKET"]:
+        raise ConfigError("LMS_STORAGE=s3 needs LMS_S3_BUCKET (and LMS_S3_ENDPOINT_URL for non-AWS services).")
     if app.config["PRODUCTION"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

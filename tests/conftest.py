@@ -22,6 +22,7 @@ from lms.catalog.models import Course, Lesson, Module, Offering, OfferingStaff, 
 from lms.catalog.services import enroll
 from lms.extensions import db
 from tests.postgres import PostgresCluster
+from tests.s3 import MotoS3
 
 PASSWORD = "correct-horse-battery"
 TEST_SECRET = "test-secret-key-" + "x" * 32
@@ -33,6 +34,21 @@ def postgres_url():
     url = cluster.start()
     yield url
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_s3():
+    server = MotoS3()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(moto_s3):
+    """App settings for S3 storage in a fresh bucket of the moto server."""
+    return {"STORAGE": "s3", "S3_BUCKET": moto_s3.new_bucket(), "S3_ENDPOINT_URL": moto_s3.endpoint,
+            "S3_REGION": "us-east-1", "S3_PREFIX": "lms"}
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -37,12 +37,15 @@ def attach_build(submission: Submission, stream: BinaryIO, max_bytes: int) -> Ga
     Raises storage.TooLarge over `max_bytes`, or DomainError when the file is not a zip; nothing is
     kept then. The caller commits, and deletes `build.archive_key` from storage if the commit fails.
     """
-    storage = get_storage()
     key = f"builds/archives/{uuid.uuid4().hex}.zip"
-    storage.put_stream(key, stream, max_bytes=max_bytes)
-    with storage.local_copy(key).open("rb") as stored:
-        head = stored.read(4)
-    if head not in ZIP_SIGNATURES:  # tell the student now, not after a trip through the queue
+    get_storage().put_stream(key, stream, max_bytes=max_bytes, content_type="application/zip")
+    return attach_stored_build(submission, key)
+
+
+def attach_stored_build(submission: Submission, key: str) -> GameBuild:
+    """A zip already in storage (sent in parts straight from the browser, or just streamed)."""
+    storage = get_storage()
+    if storage.read_range(key, 0, 4) not in ZIP_SIGNATURES:  # tell the student now, not after the queue
         storage.delete(key)
         raise DomainError(_("The build must be a .zip file with index.html inside. Zip the exported "
                             "web build folder and upload it again."))
@@ -65,11 +68,11 @@ def check_build(ctx: JobContext) -> None:
     limits = zipcheck.Limits.from_config(current_app.config)
     prefix = f"builds/{build.id}/attempt-{ctx.attempt}-{secrets.token_hex(4)}"
     try:
-        archive = storage.local_copy(build.archive_key)
-        inspection = zipcheck.inspect(archive, limits)
-        ctx.check()
-        extracted = zipcheck.extract(archive, inspection, storage.scratch_dir(prefix), limits, check=ctx.check)
-        ctx.check()
+        with storage.local_file(build.archive_key) as archive, storage.output_dir(prefix) as folder:
+            inspection = zipcheck.inspect(archive, limits)
+            ctx.check()
+            extracted = zipcheck.extract(archive, inspection, folder, limits, check=ctx.check)
+            ctx.check()
         published = publish(build, job_id=ctx.job_id, worker_id=ctx.worker_id, prefix=prefix,
                             entry=inspection.entry, extracted=extracted)
     except (zipcheck.BuildRejected, StorageError) as exc:

@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -23,7 +23,8 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.loading import load_or_404
 from lms.people.csv_import import find_student
-from lms.storage import StorageError, TooLarge, get_storage
+from lms.storage import TooLarge
+from lms.storage.delivery import deliver
 
 bp = Blueprint("assignments", __name__)
 
@@ -193,13 +194,10 @@ def download(submission_id: int, file_id: int):
 
 def send_stored(key: str, filename: str, media_type: str):
     """Student files: nosniff everywhere, attachments unless a safe image/video/PDF, never HTML inline."""
-    try:
-        path = get_storage().local_copy(key)
-    except StorageError:
-        abort(404)
     inline = media_type in INLINE_SAFE
-    response = send_file(path, mimetype=media_type if inline else "application/octet-stream",
-                         as_attachment=not inline, download_name=filename, conditional=True, max_age=0)
+    # On S3 a redirect to the bucket's origin, which holds no cookies of ours.
+    response = deliver(key, mimetype=media_type if inline else "application/octet-stream", filename=filename,
+                       inline=inline)
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
     response.headers["Cache-Control"] = "private, no-store"
     return response

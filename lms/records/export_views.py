@@ -21,7 +21,7 @@ from lms.forms import options
 from lms.jobs.models import Job, JobState
 from lms.loading import load_or_404
 from lms.records import export_jobs, exports
-from lms.storage import StorageError, get_storage
+from lms.storage.delivery import deliver
 
 bp = Blueprint("record_exports", __name__)
 STUDENT_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8", "json": "application/ld+json"}
@@ -118,12 +118,8 @@ def export_download(job_id: int):
     job = load_or_404(Job, job_id, can_manage_exports)
     if job.state != JobState.DONE:
         abort(404)
-    try:
-        path = get_storage().local_copy(export_jobs.storage_key(job))
-    except StorageError:
-        abort(404)
-    response = send_file(path, mimetype=export_jobs.media_type(job), as_attachment=True,
-                         download_name=export_jobs.download_name(job), max_age=0)
+    response = deliver(export_jobs.storage_key(job), mimetype=export_jobs.media_type(job),
+                       filename=export_jobs.download_name(job))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

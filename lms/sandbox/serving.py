@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, Response, abort, current_app, send_file, stream_with_context
 from werkzeug.security import safe_join
 
 from lms.assignments.models import BuildState, GameBuild
 from lms.extensions import db
 from lms.sandbox.tokens import read_build_token
-from lms.storage import StorageError, get_storage
+from lms.storage import LocalStorage, StorageError, get_storage
+from lms.storage.base import CHUNK
 
 bp = Blueprint("sandbox", __name__)
 
@@ -46,13 +47,13 @@ def build_file(token: str, name: str):
     if (build is None or build.state != BuildState.READY or not build.prefix
             or build.submission_id != claims.submission_id):
         abort(404)
-    path = _file_in(build.prefix, name)
+    key = _key_in(build.prefix, name)
     if name == build.entry:
         current_app.logger.info("build %s (submission %s) opened by user %s",
                                 build.id, build.submission_id, claims.user_id)
     mimetype, encoding = content_type(name)
     max_age = int(current_app.config["BUILD_URL_MAX_AGE"])
-    response = send_file(path, mimetype=mimetype, conditional=True, max_age=max_age)
+    response = _send(key, mimetype, max_age)
     if encoding:
         response.headers["Content-Encoding"] = encoding
     response.headers["Cache-Control"] = f"private, max-age={max_age}"
@@ -63,16 +64,28 @@ def build_file(token: str, name: str):
     return response
 
 
-def _file_in(prefix: str, name: str) -> Path:
-    """The file `name` under the build's folder, or 404; never anything outside it."""
+def _key_in(prefix: str, name: str) -> str:
+    """The storage key of `name` under the build's folder, or 404; never anything outside it."""
+    key = safe_join(prefix, name)
+    if key is None or not key.startswith(prefix.rstrip("/") + "/"):
+        abort(404)
     try:
-        root = get_storage().path(prefix).resolve()
+        if not get_storage().exists(key):
+            abort(404)
     except StorageError:
         abort(404)
-    joined = safe_join(str(root), name)
-    if joined is None:
-        abort(404)
-    path = Path(joined).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        abort(404)
-    return path
+    return key
+
+
+def _send(key: str, mimetype: str, max_age: int):
+    storage = get_storage()
+    if isinstance(storage, LocalStorage):
+        return send_file(storage.path(key), mimetype=mimetype, conditional=True, max_age=max_age)
+    # On S3 the sandbox relays the bytes: a redirect would move the build's files to the bucket's
+    # origin, and the build's own relative URLs would lose their signatures.
+    size, body = storage.size(key), storage.open(key)
+    response = Response(stream_with_context(iter(lambda: body.read(CHUNK), b"")), mimetype=mimetype,
+                        direct_passthrough=True)
+    response.content_length = size
+    response.call_on_close(body.close)
+    return response

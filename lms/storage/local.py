@@ -1,64 +1,70 @@
-"""Storage on the local disk under MEDIA_ROOT."""
+"""Storage on the local disk under MEDIA_ROOT (the default, and what the tests run most on)."""
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
-CHUNK = 1024 * 1024
-KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,500}$")
+from lms.storage.base import CHUNK, Hashing, NotStored, Part, Storage, StorageError, TooLarge, check_key
 
-
-class StorageError(Exception):
-    pass
+MULTIPART_DIR = ".multipart"  # a leading dot: no generated key can reach it
+UPLOAD_ID_LEN = 32
 
 
-class TooLarge(StorageError):
-    def __init__(self, limit: int):
-        super().__init__(f"larger than {limit} bytes")
-        self.limit = limit
+class LocalStorage(Storage):
+    kind = "local"
 
-
-class LocalStorage:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
     def path(self, key: str) -> Path:
-        if not KEY_RE.match(key) or ".." in key.split("/") or "//" in key:
-            raise StorageError(f"invalid storage key {key!r}")
-        return self.root / key
+        return self.root / check_key(key)
 
-    def put_stream(self, key: str, stream: BinaryIO, *, max_bytes: int) -> tuple[int, str]:
-        """Copy `stream` to `key` chunk by chunk; returns (size, sha256). Nothing is left on failure."""
+    def put_stream(self, key: str, stream: BinaryIO, *, max_bytes: int,
+                   content_type: str | None = None) -> tuple[int, str]:
         target = self.path(key)
+        counter = Hashing(max_bytes)
+        with self._atomic(target) as out:
+            for chunk in counter.chunks(stream):
+                out.write(chunk)
+        return counter.size, counter.sha256
+
+    @contextmanager
+    def _atomic(self, target: Path) -> Iterator[BinaryIO]:
+        """Write beside `target`, then rename: readers see the whole file or none."""
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-        digest, size = hashlib.sha256(), 0
         try:
             with partial.open("wb") as out:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise TooLarge(max_bytes)
-                    digest.update(chunk)
-                    out.write(chunk)
+                yield out
             os.replace(partial, target)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        return size, digest.hexdigest()
 
-    def put_bytes(self, key: str, data: bytes) -> None:
-        import io
+    def _file(self, key: str) -> Path:
+        path = self.path(key)
+        if not path.is_file():
+            raise NotStored(f"{key} is missing from storage")
+        return path
 
-        self.put_stream(key, io.BytesIO(data), max_bytes=len(data))
+    def open(self, key: str) -> BinaryIO:
+        return self._file(key).open("rb")
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        with self.open(key) as stream:
+            stream.seek(start)
+            return stream.read(length)
+
+    def size(self, key: str) -> int:
+        return self._file(key).stat().st_size
 
     def exists(self, key: str) -> bool:
-        return self.path(key).exists()
+        return self.path(key).is_file()
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
@@ -72,21 +78,78 @@ class LocalStorage:
             return []
         return sorted(f"{prefix.rstrip('/')}/{p.name}" for p in folder.iterdir() if p.is_dir())
 
-    def delete_siblings(self, folder: str, keep: str) -> None:
-        """Remove every sub-folder of `folder` except `keep` (older attempts, once one is published)."""
-        for old in self.list_prefixes(folder):
-            if old != keep:
-                self.delete_prefix(old)
+    @contextmanager
+    def local_file(self, key: str) -> Iterator[Path]:
+        yield self._file(key)  # on disk, the file itself: no copy
 
-    def scratch_dir(self, prefix: str) -> Path:
-        """A folder the worker writes into directly; on disk it already is the destination."""
-        folder = self.path(prefix.rstrip("/"))
+    @contextmanager
+    def output_dir(self, prefix: str) -> Iterator[Path]:
+        folder = self.path(prefix.rstrip("/"))  # on disk the folder already is the destination
         folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+
+    # -- uploads in parts: each part a file, joined on completion ---------------------------------
+    def _upload_dir(self, key: str, upload_id: str) -> Path:
+        if len(upload_id) != UPLOAD_ID_LEN or not upload_id.isalnum():
+            raise NotStored("no such upload")
+        folder = self.root / MULTIPART_DIR / upload_id
+        try:
+            owner = (folder / "key").read_text()
+        except OSError:
+            raise NotStored("no such upload") from None
+        if owner != check_key(key):  # an upload id is only good for the key it was started for
+            raise NotStored("no such upload")
         return folder
 
-    def local_copy(self, key: str) -> Path:
-        """A path ffmpeg can read; on disk, the file itself."""
-        path = self.path(key)
-        if not path.is_file():
-            raise StorageError(f"{key} is missing from storage")
-        return path
+    def start_multipart(self, key: str, content_type: str) -> str:
+        upload_id = uuid.uuid4().hex
+        folder = self.root / MULTIPART_DIR / upload_id
+        folder.mkdir(parents=True)
+        (folder / "key").write_text(check_key(key))
+        return upload_id
+
+    def put_part(self, key: str, upload_id: str, number: int, stream: BinaryIO, *, max_bytes: int) -> Part:
+        folder = self._upload_dir(key, upload_id)
+        md5 = hashlib.md5(usedforsecurity=False)  # S3's part ETag, so both backends answer alike
+        counter = Hashing(max_bytes)
+        with self._atomic(folder / f"{number:05d}.part") as out:
+            for chunk in counter.chunks(stream):
+                md5.update(chunk)
+                out.write(chunk)
+        return Part(number, counter.size, md5.hexdigest())
+
+    def list_parts(self, key: str, upload_id: str) -> list[Part]:
+        folder = self._upload_dir(key, upload_id)
+        parts = []
+        for path in sorted(folder.glob("*.part")):
+            if path.name.startswith("."):
+                continue
+            md5 = hashlib.md5(usedforsecurity=False)
+            with path.open("rb") as stream:
+                while chunk := stream.read(CHUNK):
+                    md5.update(chunk)
+            parts.append(Part(int(path.stem), path.stat().st_size, md5.hexdigest()))
+        return parts
+
+    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> int:
+        folder = self._upload_dir(key, upload_id)
+        stored = {p.number: p for p in self.list_parts(key, upload_id)}
+        if not parts or any(stored.get(p.number) is None or stored[p.number].etag != p.etag for p in parts):
+            raise StorageError("the parts named do not match the parts uploaded")
+        size = 0
+        with self._atomic(self.path(key)) as out:
+            for part in sorted(parts, key=lambda p: p.number):
+                with (folder / f"{part.number:05d}.part").open("rb") as stream:
+                    shutil.copyfileobj(stream, out, CHUNK)
+                size += part.size
+        shutil.rmtree(folder, ignore_errors=True)
+        return size
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        try:
+            shutil.rmtree(self._upload_dir(key, upload_id), ignore_errors=True)
+        except NotStored:
+            pass
+
+
+__all__ = ["LocalStorage", "TooLarge"]

@@ -50,3 +50,18 @@ def write_master(out_dir: Path, rungs: list[Rung]) -> str:
     text = "\n".join(lines) + "\n"
     (out_dir / "master.m3u8").write_text(text)
     return text
+
+
+def presign_segments(playlist: str, sign) -> str:
+    """A media playlist whose segment lines point straight at the store (`sign(name)` → URL).
+
+    Presigned URLs carry their signature in the query, so relative segment names would lose it;
+    nested playlists stay relative and come back through the app, which signs them in turn.
+    """
+    lines = []
+    for line in playlist.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and stripped.endswith(".ts"):
+            line = sign(stripped)
+        lines.append(line)
+    return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ then are older attempts' folders removed. A finished video is left alone if its 
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from flask import current_app
 
@@ -25,28 +26,10 @@ def transcode(ctx: JobContext) -> None:
     if video is None or video.state == VideoState.READY:
         return
     storage = get_storage()
-    config = current_app.config
-    source = storage.local_copy(video.original_key)
-    try:
-        probe = ffmpeg.probe(source, max_duration=config["VIDEO_MAX_SECONDS"])
-    except ffmpeg.MediaRejected as exc:
-        services.reject(video, str(exc))
-        db.session.commit()
-        raise PermanentError(str(exc)) from None
-    rungs = plan_ladder(probe)
     prefix = f"videos/{video.id}/renditions/attempt-{ctx.attempt}-{secrets.token_hex(4)}"
-    out = storage.scratch_dir(prefix)
-    timeout = max(120.0, probe.duration * config["VIDEO_TIMEOUT_FACTOR"])
     try:
-        if probe.has_video:
-            ffmpeg.poster(source, out / "poster.jpg", at_seconds=min(probe.duration * 0.1, 10.0))
-        ffmpeg.transcode_hls(source, out, rungs, duration=probe.duration, segment_seconds=SEGMENT_SECONDS,
-                             timeout=timeout, progress=ctx.report, cancel=ctx.cancel)
-        write_master(out, rungs)
-        ctx.check()
-        published = services.publish(video, job_id=ctx.job_id, worker_id=ctx.worker_id, prefix=prefix,
-                                     duration=probe.duration, width=probe.width, height=probe.height,
-                                     renditions=[r.name for r in rungs])
+        with storage.local_file(video.original_key) as source:  # on S3: downloaded to a scratch folder
+            published = _transcode(ctx, video, source, prefix)
     except InterruptedError:
         storage.delete_prefix(prefix)
         raise Cancelled() from None
@@ -60,3 +43,26 @@ def transcode(ctx: JobContext) -> None:
         raise Cancelled()
     db.session.commit()
     storage.delete_siblings(f"videos/{video.id}/renditions", keep=prefix)
+
+
+def _transcode(ctx: JobContext, video: Video, source: Path, prefix: str) -> bool:
+    """Everything up to the publishing flush; False when another attempt published first."""
+    config = current_app.config
+    try:
+        probe = ffmpeg.probe(source, max_duration=config["VIDEO_MAX_SECONDS"])
+    except ffmpeg.MediaRejected as exc:
+        services.reject(video, str(exc))
+        db.session.commit()
+        raise PermanentError(str(exc)) from None
+    rungs = plan_ladder(probe)
+    timeout = max(120.0, probe.duration * config["VIDEO_TIMEOUT_FACTOR"])
+    with get_storage().output_dir(prefix) as out:  # uploaded as a whole before anything points at it
+        if probe.has_video:
+            ffmpeg.poster(source, out / "poster.jpg", at_seconds=min(probe.duration * 0.1, 10.0))
+        ffmpeg.transcode_hls(source, out, rungs, duration=probe.duration, segment_seconds=SEGMENT_SECONDS,
+                             timeout=timeout, progress=ctx.report, cancel=ctx.cancel)
+        write_master(out, rungs)
+        ctx.check()
+    return services.publish(video, job_id=ctx.job_id, worker_id=ctx.worker_id, prefix=prefix,
+                            duration=probe.duration, width=probe.width, height=probe.height,
+                            renditions=[r.name for r in rungs])

@@ -4,8 +4,7 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
-from flask import (Blueprint, Flask, abort, flash, jsonify, redirect, request, send_file,
-                   url_for)
+from flask import Blueprint, Flask, Response, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -19,11 +18,14 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.loading import load_or_404
 from lms.storage import StorageError, TooLarge, get_storage
+from lms.storage.delivery import deliver
 from lms.video import captions, services
+from lms.video.hls import presign_segments
 from lms.video.media_access import NAME_RE, media_url, mimetype, read_token
 from lms.video.models import Caption, Video, VideoState
 
 bp = Blueprint("video", __name__)
+PLAYLIST_MAX_BYTES = 2 * 1024 * 1024  # a 4-hour lecture's playlist is ~100 kB
 authors = roles_required(Role.INSTRUCTOR, Role.ADMIN)
 
 
@@ -154,20 +156,34 @@ def media(token: str, name: str):
     video = db.session.get(Video, claims[0])
     if video is None or video.state != VideoState.READY or not may_watch(current_user, video):
         abort(404)
+    if name.startswith("captions/"):
+        caption = db.session.scalar(select(Caption).where(
+            Caption.video_id == video.id, Caption.language == name[9:11]))
+        if caption is None:
+            abort(404)
+        key = caption.storage_key
+    else:
+        key = f"{video.published_prefix}/{name}"
     storage = get_storage()
+    if storage.kind == "local" or not (name.endswith(".m3u8") or name.startswith("captions/")):
+        response = deliver(key, mimetype=mimetype(name), inline=True, max_age=3600,
+                           expires=current_app.config["MEDIA_URL_MAX_AGE"])
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "private, max-age=3600"
+        return response
+    # Playlists and captions are a few kB of text: read here, so segments can be signed and <track>
+    # stays same-origin; the segments themselves go straight from the bucket to the player.
     try:
-        if name.startswith("captions/"):
-            caption = db.session.scalar(select(Caption).where(
-                Caption.video_id == video.id, Caption.language == name[9:11]))
-            if caption is None:
-                abort(404)
-            path = storage.local_copy(caption.storage_key)
-        else:
-            path = storage.local_copy(f"{video.published_prefix}/{name}")
+        body = storage.read_bytes(key, max_bytes=PLAYLIST_MAX_BYTES)
     except StorageError:
         abort(404)
-    response = send_file(path, mimetype=mimetype(name), conditional=True, max_age=3600)
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    if name.endswith(".m3u8"):
+        folder = key.rsplit("/", 1)[0]
+        expires = current_app.config["MEDIA_URL_MAX_AGE"]
+        body = presign_segments(body.decode("utf-8"), lambda segment: storage.presigned_url(
+            f"{folder}/{segment}", expires=expires, content_type="video/mp2t")).encode("utf-8")
+    response = Response(body, mimetype=mimetype(name))
+    response.headers["Cache-Control"] = "private, max-age=600"  # well inside the signatures' lifetime
     return response
 
 

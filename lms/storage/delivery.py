@@ -1,0 +1,27 @@
+"""Stored files to the browser: a redirect to a presigned URL on S3 (the web process carries no
+media bytes), the file itself from disk."""
+from __future__ import annotations
+
+from flask import abort, redirect, send_file
+
+from lms.storage import StorageError, get_storage
+
+DOWNLOAD_URL_SECONDS = 300  # long enough to start the download; a copied link soon stops working
+
+
+def deliver(key: str, *, mimetype: str, filename: str | None = None, inline: bool = False,
+            max_age: int = 0, expires: int = DOWNLOAD_URL_SECONDS):
+    """The stored file, or 404 when storage no longer has it."""
+    storage = get_storage()
+    try:
+        url = storage.presigned_url(key, expires=expires, filename=filename, content_type=mimetype,
+                                    inline=inline)
+        if url is not None:
+            response = redirect(url, 302)
+            response.headers["Cache-Control"] = "private, no-store"  # the signature is the user's
+            return response
+        with storage.local_file(key) as path:
+            return send_file(path, mimetype=mimetype, as_attachment=not inline, download_name=filename,
+                             conditional=True, max_age=max_age)
+    except StorageError:
+        abort(404)
