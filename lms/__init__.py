@@ -59,6 +59,8 @@ def register_blueprints(app: Flask) -> None:
     records.register(app)
     from lms import ops
     ops.register(app)  # /healthz for load balancers and monitors
+    from lms.uploads import views as uploads
+    uploads.register(app)  # large files in resumable parts, straight to S3 where configured
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -104,3 +104,18 @@ def worker(drain: bool) -> None:
     click.echo(f"worker {runner.id} started")
     count = runner.run(drain=drain)
     click.echo(f"worker {runner.id} stopped after {count} job(s)")
+
+
+@lms_cli.command("s3-setup")
+def s3_setup() -> None:
+    """Let browsers on the app's origin send upload parts to the bucket and play media from it."""
+    from flask import current_app
+
+    from lms.storage import get_storage
+
+    storage = get_storage()
+    if storage.kind != "s3":
+        raise click.ClickException("LMS_STORAGE is not s3: nothing to set up.")
+    origin = current_app.config["APP_ORIGIN"]
+    storage.apply_cors([origin])
+    click.echo(f"Bucket {storage.bucket}: CORS allows GET/HEAD/PUT from {origin} and exposes ETag.")

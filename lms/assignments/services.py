@@ -28,8 +28,11 @@ class SubmissionClosed(DomainError):
 
 @dataclass
 class Upload:
-    stream: BinaryIO
+    stream: BinaryIO | None
     filename: str
+    key: str | None = None  # already in storage, sent in parts from the browser
+    size: int = 0
+    sha256: str | None = None
 
 
 class _Prefixed:
@@ -142,16 +145,23 @@ def _fill(submission, assignment, kind, text, url, files, media, stored) -> None
 
 def _attach_media(submission, assignment, kind, media, stored) -> None:
     if kind == SubmissionKind.VIDEO:
-        from lms.video.services import attach_upload
+        from lms.video.services import attach_stored, attach_upload
 
-        video = attach_upload(None, submission.student_id, media.stream, media.filename, assignment.max_file_bytes)
-        stored.append(video.original_key)
+        if media.key:
+            video = attach_stored(None, submission.student_id, media.key, media.filename, media.size, media.sha256)
+        else:
+            video = attach_upload(None, submission.student_id, media.stream, media.filename,
+                                  assignment.max_file_bytes)
+            stored.append(video.original_key)
         submission.video_id = video.id
     elif kind == SubmissionKind.GAME:
-        from lms.assignments.builds import attach_build
+        from lms.assignments.builds import attach_build, attach_stored_build
 
-        build = attach_build(submission, media.stream, assignment.max_file_bytes)
-        stored.append(build.archive_key)
+        if media.key:
+            build = attach_stored_build(submission, media.key)
+        else:
+            build = attach_build(submission, media.stream, assignment.max_file_bytes)
+            stored.append(build.archive_key)
     db.session.flush()
 
 

@@ -25,6 +25,7 @@ from lms.loading import load_or_404
 from lms.people.csv_import import find_student
 from lms.storage import TooLarge
 from lms.storage.delivery import deliver
+from lms.uploads import services as uploads
 
 bp = Blueprint("assignments", __name__)
 
@@ -143,6 +144,18 @@ def _uploads(name: str) -> list[services.Upload]:
     return [services.Upload(f.stream, f.filename) for f in request.files.getlist(name) if f and f.filename]
 
 
+STAGED_PURPOSES = {"video": "submission_video", "game": "game_build"}
+
+
+def _staged_media(assignment: Assignment, kind: str, idempotency_key: str) -> services.Upload | None:
+    """A video or build the browser already sent in parts (static/js/direct-upload.js)."""
+    token = request.form.get("media_upload")
+    if not token or kind not in STAGED_PURPOSES or services.find_by_key(idempotency_key):
+        return None
+    staged = uploads.claim(current_user, token, STAGED_PURPOSES[kind], assignment.id)
+    return services.Upload(None, staged.filename, key=staged.key, size=staged.size, sha256=staged.sha256)
+
+
 @bp.route("/assignments/<int:assignment_id>/submit", methods=["POST"])
 @login_required
 def submit(assignment_id: int):
@@ -153,6 +166,9 @@ def submit(assignment_id: int):
     key = form.idempotency_key.data or uuid.uuid4().hex
     media = _uploads("media")
     try:
+        staged = _staged_media(assignment, form.kind.data, key)
+        if staged:
+            media = [staged]
         submission = services.submit(assignment, current_user.id, SubmissionKind(form.kind.data), key,
                                      text=form.text.data, url=form.url.data, files=_uploads("files"),
                                      media=media[0] if media else None)
@@ -164,6 +180,9 @@ def submit(assignment_id: int):
         return redirect(url_for("assignments.show", assignment_id=assignment.id)), 303
     except DomainError as exc:
         db.session.rollback()
+        earlier = services.find_by_key(key)
+        if earlier is not None and earlier.student_id == current_user.id:  # the double click's twin won
+            return redirect(url_for("assignments.receipt", submission_id=earlier.id), 303)
         flash(_("Nothing was submitted: %(reason)s", reason=exc.message), "error")
         return redirect(url_for("assignments.show", assignment_id=assignment.id)), 303
     except IntegrityError:  # the same form, sent twice at once: the other request won

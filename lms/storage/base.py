@@ -86,6 +86,14 @@ def read_full(stream: BinaryIO, size: int) -> bytes:
     return b"".join(chunks)
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK * 4):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 class Storage:
     """The shared half of the interface; backends implement the primitives below it."""
 
@@ -163,8 +171,9 @@ class Storage:
     def list_parts(self, key: str, upload_id: str) -> list[Part]:
         raise NotImplementedError
 
-    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> int:
-        """Join the parts into `key`; returns the object's size."""
+    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> tuple[int, str | None]:
+        """Join the parts into `key`; returns the object's size, and its SHA-256 where joining read
+        every byte anyway (on disk; on S3 the worker hashes the file when it reads it)."""
         raise NotImplementedError
 
     def abort_multipart(self, key: str, upload_id: str) -> None:

@@ -131,19 +131,19 @@ class LocalStorage(Storage):
             parts.append(Part(int(path.stem), path.stat().st_size, md5.hexdigest()))
         return parts
 
-    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> int:
+    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> tuple[int, str]:
         folder = self._upload_dir(key, upload_id)
         stored = {p.number: p for p in self.list_parts(key, upload_id)}
         if not parts or any(stored.get(p.number) is None or stored[p.number].etag != p.etag for p in parts):
             raise StorageError("the parts named do not match the parts uploaded")
-        size = 0
+        counter = Hashing(sum(p.size for p in parts))
         with self._atomic(self.path(key)) as out:
             for part in sorted(parts, key=lambda p: p.number):
                 with (folder / f"{part.number:05d}.part").open("rb") as stream:
-                    shutil.copyfileobj(stream, out, CHUNK)
-                size += part.size
+                    for chunk in counter.chunks(stream):
+                        out.write(chunk)
         shutil.rmtree(folder, ignore_errors=True)
-        return size
+        return counter.size, counter.sha256
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         try:

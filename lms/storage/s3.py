@@ -190,7 +190,7 @@ class S3Storage(Storage):
             raise StorageError(str(exc)) from exc
         return parts
 
-    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> int:
+    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> tuple[int, None]:
         ordered = [{"PartNumber": p.number, "ETag": f'"{p.etag}"'} for p in sorted(parts, key=lambda p: p.number)]
         try:
             self.client.complete_multipart_upload(Bucket=self.bucket, Key=self._key(key), UploadId=upload_id,
@@ -199,7 +199,7 @@ class S3Storage(Storage):
             if self._missing(exc):
                 raise NotStored("no such upload") from None
             raise StorageError(f"the parts could not be joined: {exc}") from exc
-        return self.size(key)
+        return self.size(key), None
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         try:

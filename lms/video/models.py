@@ -27,7 +27,7 @@ class Video(TimestampMixin, db.Model):
     original_key: Mapped[str] = mapped_column(String(300))
     original_name: Mapped[str] = mapped_column(String(255))  # shown to staff only, never a path
     original_size: Mapped[int] = mapped_column(BigInteger)
-    original_sha256: Mapped[str] = mapped_column(String(64))
+    original_sha256: Mapped[str | None] = mapped_column(String(64))  # None until the worker has read a direct upload
     state: Mapped[VideoState] = mapped_column(
         Enum(VideoState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
         default=VideoState.PROCESSING)

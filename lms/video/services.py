@@ -41,6 +41,13 @@ def attach_upload(lesson: Lesson | None, uploader_id: int, stream: BinaryIO, fil
     if size == 0:
         storage.delete(key)
         raise DomainError(_("The file is empty. Choose the video file again."))
+    return attach_stored(lesson, uploader_id, key, filename, size, sha256)
+
+
+def attach_stored(lesson: Lesson | None, uploader_id: int, key: str, filename: str, size: int,
+                  sha256: str | None) -> Video:
+    """A video already in storage (streamed just now, or sent in parts from the browser); its
+    SHA-256 may come later, from the worker that reads it anyway."""
     video = Video(lesson_id=lesson.id if lesson else None, uploaded_by_id=uploader_id, original_key=key,
                   original_name=(filename or "video")[:255], original_size=size, original_sha256=sha256,
                   state=VideoState.PROCESSING)

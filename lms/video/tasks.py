@@ -14,6 +14,7 @@ from lms.extensions import db
 from lms.jobs.worker import Cancelled, JobContext, PermanentError, handler
 from lms.media import ffmpeg
 from lms.storage import get_storage
+from lms.storage.base import file_sha256 as sha256_of
 from lms.video import services
 from lms.video.hls import write_master
 from lms.video.ladder import SEGMENT_SECONDS, plan_ladder
@@ -54,6 +55,8 @@ def _transcode(ctx: JobContext, video: Video, source: Path, prefix: str) -> bool
         services.reject(video, str(exc))
         db.session.commit()
         raise PermanentError(str(exc)) from None
+    if video.original_sha256 is None:  # sent straight to S3 in parts: nobody has read it whole yet
+        video.original_sha256 = sha256_of(source)
     rungs = plan_ladder(probe)
     timeout = max(120.0, probe.duration * config["VIDEO_TIMEOUT_FACTOR"])
     with get_storage().output_dir(prefix) as out:  # uploaded as a whole before anything points at it

@@ -19,6 +19,7 @@ from lms.extensions import db
 from lms.loading import load_or_404
 from lms.storage import StorageError, TooLarge, get_storage
 from lms.storage.delivery import deliver
+from lms.uploads import services as uploads
 from lms.video import captions, services
 from lms.video.hls import presign_segments
 from lms.video.media_access import NAME_RE, media_url, mimetype, read_token
@@ -57,6 +58,15 @@ def upload(lesson_id: int):
     if (request.content_length or 0) > limit:
         return jsonify(error=_too_large_message()), 413
     try:
+        if request.is_json:  # sent in parts beforehand (static/js/direct-upload.js)
+            staged = uploads.claim(current_user, (request.get_json(silent=True) or {}).get("upload"),
+                                   "lesson_video", lesson.id)
+            if staged is None:
+                return jsonify(error=_("Choose a video file to upload.")), 400
+            video = services.attach_stored(lesson, current_user.id, staged.key, staged.filename, staged.size,
+                                           staged.sha256)
+            db.session.commit()
+            return jsonify(video_id=video.id, status_url=url_for("video.status", video_id=video.id)), 201
         if request.mimetype == "multipart/form-data":
             upload_file = request.files.get("file")
             if upload_file is None or not upload_file.filename:

@@ -30,6 +30,30 @@
         message.textContent = form.dataset.msgNetwork;
       });
       button.disabled = true;  // one click, one submission (the server also de-duplicates)
+      var big = form.querySelector("input[type=file][data-direct-upload]");
+      if (big && big.files.length && window.KakehashiUpload && window.fetch) {
+        // Videos and builds go first, in resumable parts; the form then names the finished upload.
+        window.KakehashiUpload.send({
+          file: big.files[0], purpose: big.dataset.directUpload, targetId: form.dataset.targetId,
+          csrf: form.querySelector("input[name=csrf_token]").value,
+          onProgress: function (loaded, total) {
+            bar.hidden = false;
+            bar.value = Math.round((loaded / total) * 100);
+            message.textContent = bar.value + " %";
+          }
+        }).then(function (token) {
+          var data = new FormData(form);
+          data.delete(big.name);
+          data.append("media_upload", token);
+          xhr.send(data);
+        }).catch(function (error) {
+          button.disabled = false;
+          bar.hidden = true;
+          message.textContent = error.message === "network" || error.message === "Failed to fetch"
+            ? form.dataset.msgNetwork : (form.dataset.msgFailed || "") + " " + error.message;
+        });
+        return;
+      }
       xhr.send(new FormData(form));
     });
   });

@@ -14,6 +14,10 @@
       var bar = form.querySelector(".upload-progress");
       var message = form.querySelector(".upload-message");
       var button = form.querySelector("button[type=submit]");
+      if (window.KakehashiUpload && window.fetch && form.dataset.lessonId) {
+        sendInParts(form, file, bar, message, button);
+        return;
+      }
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
       xhr.setRequestHeader("X-CSRFToken", csrf(form));
@@ -47,6 +51,38 @@
       bar.value = 0;
       button.disabled = true;
       xhr.send(file);
+    });
+  }
+
+  // Resumable: parts go to the store (S3 directly), then the lesson claims the finished upload.
+  function sendInParts(form, file, bar, message, button) {
+    bar.hidden = false;
+    bar.value = 0;
+    button.disabled = true;
+    window.KakehashiUpload.send({
+      file: file, purpose: "lesson_video", targetId: form.dataset.lessonId, csrf: csrf(form),
+      onProgress: function (loaded, total) {
+        bar.value = Math.round((loaded / total) * 100);
+        message.textContent = bar.value + " %";
+      }
+    }).then(function (token) {
+      return fetch(form.action, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf(form) },
+        body: JSON.stringify({ upload: token })
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (response.status !== 201) { throw new Error(body.error || String(response.status)); }
+        });
+      });
+    }).then(function () {
+      message.textContent = form.dataset.msgDone;
+      window.location.reload();
+    }).catch(function (error) {
+      button.disabled = false;
+      bar.hidden = true;
+      message.textContent = error.message === "network" || error.message === "Failed to fetch"
+        ? form.dataset.msgNetwork : form.dataset.msgFailed + " " + error.message;
     });
   }
 
