@@ -142,11 +142,13 @@ def database_ok() -> bool:
 
 
 def storage_ok() -> bool:
-    """A cheap read (a HEAD request on S3): proves the backend answers and the credentials work."""
+    """A cheap read (one LIST request on S3): proves the backend answers, the credentials work and
+    the bucket exists. Not a HEAD: S3 answers a HEAD with a bare 404 for a missing key and for a
+    missing bucket alike, so a mistyped LMS_S3_BUCKET would look healthy."""
     from lms.storage import get_storage
 
     try:
-        get_storage().exists("healthz-probe")
+        get_storage().list_prefixes("healthz-probe")
     except Exception:  # noqa: BLE001 - as above
         log.exception("health check: storage unreachable")
         return False
