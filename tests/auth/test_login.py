@@ -131,3 +131,18 @@ def test_language_preference_changes_the_page_language_setting(auth, client, mak
     auth.login(user)
     client.post("/account", data={"locale": "ja"})
     assert b'<html lang="ja">' in client.get("/").data
+
+
+def test_behind_a_trusted_proxy_the_lockout_counts_each_students_address(app_with, make):
+    proxied = app_with(TRUSTED_PROXIES=1, LOGIN_MAX_FAILURES_PER_IP=4)
+    with proxied.app_context():
+        user = make.user(Role.STUDENT)
+        client = proxied.test_client()
+
+        def login(login, password, address):
+            return client.post("/login", data={"login": login, "password": password},
+                               headers={"X-Forwarded-For": address})
+        for n in range(4):
+            login(f"guess{n}@example.test", "wrong-password-1", "203.0.113.7")
+        assert b"Too many failed attempts" in login(user.email, PASSWORD, "203.0.113.7").data
+        assert login(user.email, PASSWORD, "198.51.100.20").status_code == 302  # another student, same proxy
