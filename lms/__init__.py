@@ -14,6 +14,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     config.load(app, overrides)
+    from lms.uploads.spooling import SpoolingRequest
+    app.request_class = SpoolingRequest  # submission files go to storage in one pass, hashed on the way
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)

@@ -19,7 +19,8 @@ from lms.assignments.models import Assignment, Extension, Submission, Submission
 from lms.db import utcnow
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
-from lms.storage import get_storage
+from lms.storage import TooLarge, get_storage
+from lms.storage.spool import HashingSpool
 
 
 class SubmissionClosed(DomainError):
@@ -173,7 +174,12 @@ def store_file(upload: Upload, allowed: list[str], max_bytes: int, stored: list[
     except FileRejected as exc:
         raise DomainError(str(exc)) from None
     key = f"submissions/{uuid.uuid4().hex}"
-    size, sha256 = get_storage().put_stream(key, _Prefixed(head, upload.stream), max_bytes=max_bytes)
+    if isinstance(upload.stream, HashingSpool):  # parsed straight into storage's spool: adopt it
+        if upload.stream.size > max_bytes:
+            raise TooLarge(max_bytes)
+        size, sha256 = get_storage().adopt(upload.stream, key, content_type=media_type)
+    else:
+        size, sha256 = get_storage().put_stream(key, _Prefixed(head, upload.stream), max_bytes=max_bytes)
     stored.append(key)
     return SubmissionFile(storage_key=key, filename=upload.filename[:255], size=size, sha256=sha256,
                           media_type=media_type)

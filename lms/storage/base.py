@@ -111,6 +111,23 @@ class Storage:
         with self.open(key) as stream:
             return stream.read(max_bytes + 1)[:max_bytes]
 
+    def spool(self, limit: int):
+        """A HashingSpool for the form parser, placed where `adopt` is cheap."""
+        import tempfile
+
+        from lms.storage.spool import HashingSpool
+
+        return HashingSpool(Path(tempfile.gettempdir()) / "lms-spool", limit)
+
+    def sweep_spool(self) -> None:
+        pass  # the temporary folder is the system's to clean
+
+    def adopt(self, spool, key: str, *, content_type: str | None = None) -> tuple[int, str]:
+        """Make a finished spool the file at `key`; returns (size, sha256) counted while it arrived."""
+        spool.seek(0)
+        self.put_stream(key, spool, max_bytes=spool.size, content_type=content_type)
+        return spool.size, spool.sha256
+
     def delete_siblings(self, folder: str, keep: str) -> None:
         """Remove every sub-folder of `folder` except `keep` (older attempts, once one is published)."""
         for old in self.list_prefixes(folder):

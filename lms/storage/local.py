@@ -46,6 +46,23 @@ class LocalStorage(Storage):
             partial.unlink(missing_ok=True)
             raise
 
+    def spool(self, limit: int):
+        from lms.storage.spool import SPOOL_DIR, HashingSpool
+
+        return HashingSpool(self.root / SPOOL_DIR, limit)  # same file system: adopting is a rename
+
+    def sweep_spool(self) -> None:
+        from lms.storage.spool import SPOOL_DIR, sweep
+
+        sweep(self.root / SPOOL_DIR)
+
+    def adopt(self, spool, key: str, *, content_type: str | None = None) -> tuple[int, str]:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        spool.file.flush()
+        os.replace(spool.path, target)
+        return spool.size, spool.sha256
+
     def _file(self, key: str) -> Path:
         path = self.path(key)
         if not path.is_file():

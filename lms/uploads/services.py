@@ -164,7 +164,9 @@ def _abort(upload: Upload, reason: str) -> None:
 
 
 def sweep_expired() -> None:
-    """Uploads nobody finished or claimed in time: their parts and objects are removed."""
+    """Uploads nobody finished or claimed in time: their parts and objects are removed (and spools a
+    killed web process left behind)."""
+    get_storage().sweep_spool()
     for upload in db.session.scalars(select(Upload).where(
             Upload.state.in_([UploadState.OPEN, UploadState.COMPLETE]), Upload.expires_at < utcnow())
             .limit(SWEEP_BATCH)):

@@ -16,8 +16,12 @@ def count(model) -> int:
 
 
 def stored_files(app) -> list[Path]:
-    folder = Path(app.config["MEDIA_ROOT"]) / "submissions"
-    return list(folder.iterdir()) if folder.exists() else []
+    """Submission files, and anything the form parser's spool left behind."""
+    found = []
+    for name in ("submissions", ".spool"):
+        folder = Path(app.config["MEDIA_ROOT"]) / name
+        found += list(folder.iterdir()) if folder.exists() else []
+    return found
 
 
 def test_files_submission_and_its_receipt(app, world):

@@ -152,3 +152,20 @@ def test_local_storage_serves_through_the_app(tmp_path):
     storage.put_bytes("k/file", b"x")
     assert storage.presigned_url("k/file", expires=60) is None
     assert storage.part_url("k/file", storage.start_multipart("k/up", "x"), 1, expires=60) is None
+
+
+def test_a_spool_is_adopted_with_the_size_and_hash_counted_on_arrival(storage):
+    data = b"frame " * 50_000
+    spool = storage.spool(limit=len(data))
+    for start in range(0, len(data), 65536):  # as the multipart parser writes
+        spool.write(data[start:start + 65536])
+    size, sha = storage.adopt(spool, "submissions/abc", content_type="application/zip")
+    spool.close()
+    assert (size, sha) == (len(data), hashlib.sha256(data).hexdigest())
+    with storage.open("submissions/abc") as stream:
+        assert stream.read() == data
+    assert not spool.path.exists()  # nothing left where the parser wrote
+    abandoned = storage.spool(limit=10)
+    abandoned.write(b"half")
+    abandoned.close()
+    assert not abandoned.path.exists()
