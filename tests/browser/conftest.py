@@ -109,3 +109,9 @@ def wait_for_job(stack: Stack, kind_like: str, seconds: float = 60) -> None:
 def clip(tmp_path_factory):
     assert shutil.which("ffmpeg"), "ffmpeg is needed (make test installs it)"
     return run_clip(tmp_path_factory.mktemp("clip") / "lesson-clip.mp4")
+
+
+def visible_focus(page) -> bool:
+    """Whether the focused element draws a focus indicator (an outline or a box shadow)."""
+    return page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+        return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none'; }""")
