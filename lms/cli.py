@@ -37,7 +37,7 @@ def import_courses(path: Path | None) -> None:
         raise click.ClickException(f"{len(exc.errors)} problem(s); nothing was imported.")
     db.session.commit()
     for spec, course in zip(specs, courses):
-        copy_assets(spec, Path(current_app.config["MEDIA_ROOT"]))
+        copy_assets(spec)
         lessons = sum(len(m.lessons) for m in spec.modules)
         click.echo(f"imported {course.code} {course.title_en} ({len(spec.modules)} modules, {lessons} lessons)")
 
@@ -60,7 +60,7 @@ def demo() -> None:
         click.echo("database already has users; demo data left as it is")
         return
     for spec in specs:
-        copy_assets(spec, Path(current_app.config["MEDIA_ROOT"]))
+        copy_assets(spec)
     click.echo("demo data loaded")
 
 

@@ -6,9 +6,7 @@ Lessons no longer listed are unpublished, not deleted, so students' progress is 
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -310,11 +308,17 @@ def _apply_modules(course: Course, spec: CourseSpec) -> None:
     db.session.flush()
 
 
-def copy_assets(spec: CourseSpec, media_root: Path) -> None:
-    """After the commit, so a failed import leaves no new files behind."""
-    target = media_root / "course-assets" / spec.slug
-    target.mkdir(parents=True, exist_ok=True)
+def copy_assets(spec: CourseSpec) -> None:
+    """After the commit, so a failed import leaves no new files behind; into whichever storage is set."""
+    from lms.storage import get_storage
+    from lms.storage.base import guess_type
+
+    storage = get_storage()
     for asset in spec.assets:
-        tmp = target / f".{asset.name}.tmp"
-        shutil.copyfile(asset, tmp)
-        os.replace(tmp, target / asset.name)
+        with asset.open("rb") as stream:
+            storage.put_stream(asset_key(spec.slug, asset.name), stream, max_bytes=MAX_ASSET_BYTES,
+                               content_type=guess_type(asset.name))
+
+
+def asset_key(slug: str, name: str) -> str:
+    return f"course-assets/{slug}/{name}"

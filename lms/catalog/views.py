@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, send_from_directory,
+from flask import (Blueprint, abort, flash, redirect, render_template,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,10 +12,13 @@ from sqlalchemy.orm import contains_eager
 
 from lms import markdown
 from lms.catalog import permissions, services
-from lms.catalog.importer import ASSET_TYPES
+from lms.catalog.importer import ASSET_TYPES, asset_key
 from lms.catalog.models import Course, Enrollment, Lesson, Module, Offering, Term
 from lms.extensions import db
 from lms.loading import load_or_404
+from lms.storage import StorageError
+from lms.storage.base import check_key, guess_type
+from lms.storage.delivery import deliver
 
 bp = Blueprint("catalog", __name__)
 
@@ -120,7 +123,12 @@ def course_asset(course_id: int, name: str):
     course = load_or_404(Course, course_id, permissions.can_view_course_assets)
     if not course.slug or Path(name).suffix.lower() not in ASSET_TYPES:
         abort(404)
-    folder = Path(current_app.config["MEDIA_ROOT"]) / "course-assets" / course.slug
-    response = send_from_directory(folder, name, max_age=3600)
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    try:
+        key = asset_key(course.slug, name)
+        check_key(key)
+    except StorageError:
+        abort(404)
+    response = deliver(key, mimetype=guess_type(name), inline=True, max_age=3600, expires=3600)
+    if response.status_code == 200:
+        response.headers["Cache-Control"] = "private, max-age=3600"
     return response

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -51,7 +50,7 @@ def import_course_with_asset(app, tmp_path):
     (folder / "assets" / "ramp.png").write_bytes(PNG)
     spec = read_courses(folder)[0]
     course = apply_course(spec)
-    copy_assets(spec, Path(app.config["MEDIA_ROOT"]))
+    copy_assets(spec)
     db.session.commit()
     return course
 
