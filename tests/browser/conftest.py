@@ -115,3 +115,20 @@ def visible_focus(page) -> bool:
     """Whether the focused element draws a focus indicator (an outline or a box shadow)."""
     return page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
         return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none'; }""")
+
+
+def create_assignment(page, stack, offering_id: int, title: str, *, game: bool = False) -> int:
+    """Fill the instructor's new-assignment form (files, unlimited attempts, due in a week)."""
+    from datetime import datetime, timedelta
+
+    page.goto(f"/offerings/{offering_id}/assignments/new")
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_label("Instructions (Markdown)").fill("Upload your **notes** and a playable build.")
+    page.get_by_label("Attempts allowed (0: unlimited)").fill("0")
+    if game:
+        page.get_by_label("Playable game build (WebGL/HTML5 zip)").check()
+    page.get_by_label("Allowed file extensions (comma-separated, empty: any)").fill("pdf, png, txt")
+    page.get_by_label("Due", exact=True).fill((datetime.now() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Save assignment").click()
+    page.wait_for_url("**/assignments/*")
+    return stack.one("SELECT id FROM assignments WHERE title = ?", title)

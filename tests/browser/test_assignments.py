@@ -6,12 +6,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import VIEWPORT, assert_accessible, login, visible_focus
+from tests.browser.conftest import VIEWPORT, assert_accessible, create_assignment, login, visible_focus
 
 INSTRUCTOR = "tanaka@demo.jdu.uz"  # GD101 = offering 1
 STUDENT = "aziz@demo.jdu.uz"
@@ -41,26 +40,13 @@ GAME = """<!doctype html><html><head><meta charset="utf-8"><title>Probe</title><
 </script></body></html>"""
 
 
-def future(days: int = 7) -> str:
-    return (datetime.now() + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
-
-
 @pytest.fixture(scope="module")
 def assignment(stack, browser):
     """An assignment in GD101 accepting files and game builds, made on the instructor's form."""
     context = browser.new_context(base_url=stack.app_url, viewport=VIEWPORT)
     page = context.new_page()
     login(page, INSTRUCTOR)
-    page.goto("/offerings/1/assignments/new")
-    page.get_by_label("Title").fill("Prototype a core loop")
-    page.get_by_label("Instructions (Markdown)").fill("Upload your **notes** and a playable build.")
-    page.get_by_label("Attempts allowed (0: unlimited)").fill("0")
-    page.get_by_label("Playable game build (WebGL/HTML5 zip)").check()
-    page.get_by_label("Allowed file extensions (comma-separated, empty: any)").fill("pdf, png, txt")
-    page.get_by_label("Due", exact=True).fill(future())
-    page.get_by_role("button", name="Save assignment").click()
-    page.wait_for_url("**/assignments/*")
-    assignment_id = stack.one("SELECT id FROM assignments WHERE title = 'Prototype a core loop'")
+    assignment_id = create_assignment(page, stack, 1, "Prototype a core loop", game=True)
     context.close()
     return assignment_id
 
