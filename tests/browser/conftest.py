@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "bridge-demo-2026"
 VIEWPORT = {"width": 1280, "height": 800}
 LANGUAGES = ("en", "ja", "uz", "ru")
+READY = "Ready: students can watch it"
 
 
 def pytest_collection_modifyitems(items):
@@ -93,18 +95,6 @@ def assert_accessible(page) -> None:
     assert not violations, f"axe on {page.url}:\n" + json.dumps(violations, indent=1, ensure_ascii=False)
 
 
-def wait_for_job(stack: Stack, kind_like: str, seconds: float = 60) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        rows = stack.query("SELECT state FROM jobs WHERE kind LIKE ? ORDER BY id DESC LIMIT 1", kind_like)
-        if rows and rows[0][0] in ("done", "dead"):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"job {kind_like} not done in {seconds} s:\n{stack.log('worker')}")
-
-
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory):
     assert shutil.which("ffmpeg"), "ffmpeg is needed (make test installs it)"
@@ -132,3 +122,40 @@ def create_assignment(page, stack, offering_id: int, title: str, *, game: bool =
     page.get_by_role("button", name="Save assignment").click()
     page.wait_for_url("**/assignments/*")
     return stack.one("SELECT id FROM assignments WHERE title = ?", title)
+
+
+def lesson_id(stack, key: str) -> int:
+    return stack.one("SELECT id FROM lessons WHERE key = ?", key)
+
+
+def upload_video(page, lesson: int, clip) -> list[str]:
+    """Upload on the lesson editor as an instructor would; return the status lines seen until ready."""
+    page.goto(f"/authoring/lessons/{lesson}")
+    page.locator("#video-file").set_input_files(str(clip))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    seen, deadline = [], time.monotonic() + 90
+    status = page.locator(".video-status .status-text").first
+    while time.monotonic() < deadline:  # the page follows the job by itself; we only read it
+        try:
+            text = " ".join(status.inner_text(timeout=2000).split())
+        except Exception:  # the page is between its own reloads
+            continue
+        if not seen or seen[-1] != text:
+            seen.append(text)
+        if READY in text or text.startswith("Failed"):
+            break
+        page.wait_for_timeout(100)
+    assert seen and READY in seen[-1], f"status lines: {seen}"
+    return seen
+
+
+@pytest.fixture(scope="session")
+def video_lesson(stack, browser, clip):
+    """GD101's first lesson with a ready 10-second video, uploaded through the editor."""
+    context = browser.new_context(base_url=stack.app_url, viewport=VIEWPORT)
+    page = context.new_page()
+    login(page, "tanaka@demo.jdu.uz")  # teaches GD101 = offering 1
+    lesson = lesson_id(stack, "what-is-a-game")
+    upload_video(page, lesson, clip)
+    context.close()
+    return 1, lesson

@@ -4,56 +4,13 @@ reloading, and adds Japanese captions that show in the player."""
 from __future__ import annotations
 
 import re
-import time
 
-import pytest
-
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, lesson_id, upload_video
 from tests.browser.stack import run_clip
 
 INSTRUCTOR = "tanaka@demo.jdu.uz"  # teaches GD101 (offering 1 in the demo)
 STUDENT = "aziz@demo.jdu.uz"
-READY = "Ready: students can watch it"
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:09.000\nこんにちは、ゲームデザインの世界へ\n"
-
-
-def lesson_id(stack, key: str) -> int:
-    return stack.one("SELECT id FROM lessons WHERE key = ?", key)
-
-
-def upload_video(page, lesson: int, clip) -> list[str]:
-    """Upload on the lesson editor as an instructor would; return the status lines seen until ready."""
-    page.goto(f"/authoring/lessons/{lesson}")
-    page.locator("#video-file").set_input_files(str(clip))
-    page.get_by_role("button", name="Upload", exact=True).click()
-    seen, deadline = [], time.monotonic() + 90
-    status = page.locator(".video-status .status-text").first
-    while time.monotonic() < deadline:  # the page follows the job by itself; we only read it
-        try:
-            text = " ".join(status.inner_text(timeout=2000).split())
-        except Exception:  # the page is between its own reloads
-            continue
-        if not seen or seen[-1] != text:
-            seen.append(text)
-        if READY in text or text.startswith("Failed"):
-            break
-        page.wait_for_timeout(100)
-    assert seen and READY in seen[-1], f"status lines: {seen}"
-    return seen
-
-
-@pytest.fixture(scope="session")
-def video_lesson(stack, browser, clip):
-    """GD101's first lesson with a ready 10-second video, uploaded through the editor."""
-    from tests.browser.conftest import VIEWPORT, login
-
-    context = browser.new_context(base_url=stack.app_url, viewport=VIEWPORT)
-    page = context.new_page()
-    login(page, INSTRUCTOR)
-    lesson = lesson_id(stack, "what-is-a-game")
-    upload_video(page, lesson, clip)
-    context.close()
-    return 1, lesson
 
 
 def video_state(page) -> dict:
