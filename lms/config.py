@@ -59,6 +59,9 @@ class Defaults:
     S3_PREFIX = ""
     S3_REGION: str | None = None
     S3_ENDPOINT_URL: str | None = None  # any S3-compatible service; None: AWS
+    # Local storage behind nginx: media served by nginx's secure_link (deploy/nginx.conf.example).
+    MEDIA_SECURE_LINK_PREFIX: str | None = None  # e.g. "/protected-media"
+    MEDIA_SECURE_LINK_SECRET: str | None = None
     UPLOAD_URL_MAX_AGE = 3600  # a presigned part URL; a part of 8 MiB on a slow line, with retries
     UPLOAD_MAX_AGE_HOURS = 48  # an unfinished upload can be resumed this long
 
@@ -93,6 +96,8 @@ def _derive(app: Flask, instance: Path) -> None:
         app.config[name] = normalize_origin(name, app.config[name])
     if app.config["STORAGE"] not in ("local", "s3"):
         raise ConfigError(f"LMS_STORAGE must be local or s3, not {app.config['STORAGE']!r}.")
+    if app.config["MEDIA_SECURE_LINK_PREFIX"] and len(app.config["MEDIA_SECURE_LINK_SECRET"] or "") < 32:
+        raise ConfigError("LMS_MEDIA_SECURE_LINK_PREFIX needs LMS_MEDIA_SECURE_LINK_SECRET of 32 characters or more.")
     if app.config["STORAGE"] == "s3" and not app.config["S3_BUCKET"]:
         raise ConfigError("LMS_STORAGE=s3 needs LMS_S3_BUCKET (and LMS_S3_ENDPOINT_URL for non-AWS services).")
     if app.config["PRODUCTION"]:

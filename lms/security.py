@@ -55,4 +55,4 @@ def _media_origin(app: Flask) -> str | None:
     if url is None:
         return None
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else None  # nginx secure links: same origin

@@ -21,7 +21,12 @@ def make_storage(config) -> Storage:
 
         return S3Storage(config["S3_BUCKET"], prefix=config.get("S3_PREFIX") or "",
                          region=config.get("S3_REGION"), endpoint_url=config.get("S3_ENDPOINT_URL"))
-    return LocalStorage(config["MEDIA_ROOT"])
+    link = None
+    if config.get("MEDIA_SECURE_LINK_PREFIX"):
+        from lms.storage.secure_link import SecureLink
+
+        link = SecureLink(config["MEDIA_SECURE_LINK_PREFIX"], config["MEDIA_SECURE_LINK_SECRET"])
+    return LocalStorage(config["MEDIA_ROOT"], secure_link=link)
 
 
 def get_storage(app: Flask | None = None) -> Storage:

@@ -98,6 +98,7 @@ class Storage:
     """The shared half of the interface; backends implement the primitives below it."""
 
     kind = "abstract"
+    signs_urls = False  # whether presigned_url hands media to something other than the app
     # Browser uploads: parts this big (S3 allows 5 MiB..5 GiB, at most 10,000 parts).
     part_size = 8 * 1024 * 1024
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from lms.storage.base import CHUNK, Hashing, NotStored, Part, Storage, StorageError, TooLarge, check_key
+from lms.storage.secure_link import SecureLink
 
 MULTIPART_DIR = ".multipart"  # a leading dot: no generated key can reach it
 UPLOAD_ID_LEN = 32
@@ -18,8 +19,18 @@ UPLOAD_ID_LEN = 32
 class LocalStorage(Storage):
     kind = "local"
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, secure_link: SecureLink | None = None):
         self.root = Path(root)
+        self.secure_link = secure_link
+        self.signs_urls = secure_link is not None
+
+    def presigned_url(self, key: str, *, expires: int, filename: str | None = None,
+                      content_type: str | None = None, inline: bool = False) -> str | None:
+        """Behind nginx with secure_link, segments, posters and images go out as signed links nginx
+        checks itself; downloads that need a file name stay with the app."""
+        if self.secure_link is None or filename is not None:
+            return None
+        return self.secure_link.url(check_key(key), expires)
 
     def path(self, key: str) -> Path:
         return self.root / check_key(key)

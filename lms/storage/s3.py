@@ -31,6 +31,7 @@ def content_disposition(filename: str, inline: bool) -> str:
 
 class S3Storage(Storage):
     kind = "s3"
+    signs_urls = True
 
     def __init__(self, bucket: str, *, prefix: str = "", region: str | None = None,
                  endpoint_url: str | None = None, client=None):

@@ -175,7 +175,7 @@ def media(token: str, name: str):
     else:
         key = f"{video.published_prefix}/{name}"
     storage = get_storage()
-    if storage.kind == "local" or not (name.endswith(".m3u8") or name.startswith("captions/")):
+    if not storage.signs_urls or not (name.endswith(".m3u8") or name.startswith("captions/")):
         response = deliver(key, mimetype=mimetype(name), inline=True, max_age=3600,
                            expires=current_app.config["MEDIA_URL_MAX_AGE"])
         if response.status_code == 200:
