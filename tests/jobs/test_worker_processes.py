@@ -3,7 +3,6 @@ mid-transcode whose job another worker finishes, publishing the video exactly on
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,9 +17,8 @@ from lms.jobs.models import Job, JobState
 from lms.media import ffmpeg
 from lms.video import services
 from lms.video.models import Video, VideoState
-from tests.conftest import TEST_SECRET
+from tests.workers import ROOT, WorkerProcess, media_processes, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 2
 
 
@@ -31,53 +29,6 @@ def clip(tmp_path_factory):
     return path
 
 
-class WorkerProcess:
-    """One `flask lms worker` in a session (process group) of its own, output to a file."""
-
-    def __init__(self, app, tmp_path: Path, name: str):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LMS_", "FLASK_"))}
-        env.update(FLASK_APP="lms", PYTHONUNBUFFERED="1",
-                   LMS_DATABASE_URL=app.config["DATABASE_URL"], LMS_SECRET_KEY=TEST_SECRET,
-                   LMS_INSTANCE_PATH=str(tmp_path / "instance"), LMS_MEDIA_ROOT=app.config["MEDIA_ROOT"],
-                   LMS_WORKER_LEASE_SECONDS=str(LEASE_SECONDS))
-        self.log = tmp_path / f"{name}.log"
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "flask", "lms", "worker"], env=env, cwd=ROOT,
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
-        self.id: str | None = None
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_started(self, timeout: float = 30) -> str:
-        found = wait_for(lambda: re.search(r"^worker (\S+) started$", self.output(), re.M)
-                         or self.proc.poll() is not None, timeout, interval=0.05)
-        assert found and self.proc.poll() is None, f"worker did not start:\n{self.output()}"
-        self.id = found.group(1)
-        return self.id
-
-    def signal_group(self, signum: int) -> None:
-        try:
-            os.killpg(self.proc.pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.signal_group(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
-
 def fresh(model, row_id):
     """Read committed data: end the test session's transaction so other processes' writes show."""
     db.session.rollback()
@@ -85,28 +36,12 @@ def fresh(model, row_id):
     return db.session.get(model, row_id)
 
 
-def media_processes(media_root: str) -> list[int]:
-    """Pids of processes (ffmpeg) working on files under this test's media root."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if media_root in cmdline and state != "Z":
-            pids.append(int(entry.name))
-    return pids
-
-
 @pytest.fixture
 def workers(app, tmp_path):
     started: list[WorkerProcess] = []
 
     def start(name: str) -> WorkerProcess:
-        w = WorkerProcess(app, tmp_path, name)
+        w = WorkerProcess(app, tmp_path, name, lease_seconds=LEASE_SECONDS)
         started.append(w)
         return w
 

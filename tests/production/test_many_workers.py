@@ -6,11 +6,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -24,13 +21,11 @@ from lms.media import ffmpeg
 from lms.storage import get_storage
 from lms.video import services
 from lms.video.models import Video, VideoState
-from tests.conftest import TEST_SECRET
-from tests.jobs.test_worker_processes import media_processes, wait_for
+from tests.workers import WorkerProcess, media_processes, wait_for
 
 # The PostgreSQL half only: SQLite has no concurrent writers across machines, which is the point here.
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 VIDEOS = 30
 LEASE_SECONDS = 3  # short, so the killed worker's job is taken over within seconds
 DEADLINE_SECONDS = 240
@@ -42,50 +37,6 @@ def clip(tmp_path_factory):
     path = tmp_path_factory.mktemp("clips") / "tiny.mp4"
     ffmpeg.synthesize(path, seconds=2, width=160, height=90, fps=15)
     return path
-
-
-class WorkerProcess:
-    """One `flask lms worker` configured only through LMS_* variables, as systemd starts it; in a
-    process group of its own so a signal reaches it and nothing else."""
-
-    def __init__(self, app, tmp_path: Path, name: str, scratch: Path):
-        config = app.config
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LMS_", "FLASK_"))}
-        env.update(FLASK_APP="lms", PYTHONUNBUFFERED="1", TMPDIR=str(scratch),
-                   LMS_DATABASE_URL=config["DATABASE_URL"], LMS_SECRET_KEY=TEST_SECRET,
-                   LMS_INSTANCE_PATH=str(tmp_path / "instance"), LMS_MEDIA_ROOT=config["MEDIA_ROOT"],
-                   LMS_WORKER_LEASE_SECONDS=str(LEASE_SECONDS), LMS_STORAGE="s3",
-                   LMS_S3_BUCKET=config["S3_BUCKET"], LMS_S3_PREFIX=config["S3_PREFIX"],
-                   LMS_S3_REGION=config["S3_REGION"], LMS_S3_ENDPOINT_URL=config["S3_ENDPOINT_URL"])
-        # AWS_* credentials come from os.environ, where the moto fixture put them.
-        assert env.get("AWS_ACCESS_KEY_ID"), "the moto fixture sets the AWS credentials"
-        self.log = tmp_path / f"{name}.log"
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "flask", "lms", "worker"], env=env, cwd=ROOT,
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
-        self.id: str | None = None
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_started(self, timeout: float = 60) -> str:
-        found = wait_for(lambda: re.search(r"^worker (\S+) started$", self.output(), re.M)
-                         or self.proc.poll() is not None, timeout, interval=0.05)
-        assert found and self.proc.poll() is None, f"worker did not start:\n{self.output()}"
-        self.id = found.group(1)
-        return self.id
-
-    def signal_group(self, signum: int) -> None:
-        try:
-            os.killpg(self.proc.pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def jobs_run(self) -> int:
-        found = re.search(rf"^worker {re.escape(self.id)} stopped after (\d+) job\(s\)$", self.output(), re.M)
-        assert found, self.output()
-        return int(found.group(1))
 
 
 @pytest.fixture
@@ -101,7 +52,7 @@ def workers(app, tmp_path, scratch):
     started: list[WorkerProcess] = []
 
     def start(name: str) -> WorkerProcess:
-        started.append(WorkerProcess(app, tmp_path, name, scratch))
+        started.append(WorkerProcess(app, tmp_path, name, lease_seconds=LEASE_SECONDS, scratch=scratch))
         return started[-1]
 
     yield start
