@@ -22,6 +22,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.jobs import queue
 from lms.jobs.models import Job, JobState
+from lms.jobs.attempts import publish_attempt
 from lms.jobs.worker import Cancelled, JobContext, PermanentError, handler
 from lms.sandbox.tokens import build_token
 from lms.storage import StorageError, get_storage
@@ -67,30 +68,22 @@ def check_build(ctx: JobContext) -> None:
     storage = get_storage()
     limits = zipcheck.Limits.from_config(current_app.config)
     prefix = f"builds/{build.id}/attempt-{ctx.attempt}-{secrets.token_hex(4)}"
-    try:
+
+    def work() -> bool:
         with storage.local_file(build.archive_key) as archive, storage.output_dir(prefix) as folder:
             inspection = zipcheck.inspect(archive, limits)
             ctx.check()
             extracted = zipcheck.extract(archive, inspection, folder, limits, check=ctx.check)
             ctx.check()
-        published = publish(build, job_id=ctx.job_id, worker_id=ctx.worker_id, prefix=prefix,
-                            entry=inspection.entry, extracted=extracted)
-    except (zipcheck.BuildRejected, StorageError) as exc:
-        db.session.rollback()
-        storage.delete_prefix(prefix)
+        return publish(build, job_id=ctx.job_id, worker_id=ctx.worker_id, prefix=prefix,
+                       entry=inspection.entry, extracted=extracted)
+
+    try:
+        publish_attempt(work, prefix=prefix, parent=f"builds/{build.id}")
+    except (zipcheck.BuildRejected, StorageError) as exc:  # rolled back and removed already
         reason = exc.message if isinstance(exc, zipcheck.BuildRejected) else \
             _("The uploaded zip is missing. Submit the build again.")
         _reject_and_stop(ctx, build, reason)
-    except BaseException:
-        db.session.rollback()
-        storage.delete_prefix(prefix)
-        raise
-    if not published:
-        db.session.rollback()
-        storage.delete_prefix(prefix)
-        raise Cancelled()
-    db.session.commit()
-    storage.delete_siblings(f"builds/{build.id}", keep=prefix)  # earlier attempts that died half-way
 
 
 def _reject_and_stop(ctx: JobContext, build: GameBuild, reason: str) -> None:

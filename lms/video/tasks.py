@@ -11,7 +11,8 @@ from pathlib import Path
 from flask import current_app
 
 from lms.extensions import db
-from lms.jobs.worker import Cancelled, JobContext, PermanentError, handler
+from lms.jobs.attempts import publish_attempt
+from lms.jobs.worker import JobContext, PermanentError, handler
 from lms.media import ffmpeg
 from lms.storage import get_storage
 from lms.storage.base import file_sha256 as sha256_of
@@ -28,22 +29,12 @@ def transcode(ctx: JobContext) -> None:
         return
     storage = get_storage()
     prefix = f"videos/{video.id}/renditions/attempt-{ctx.attempt}-{secrets.token_hex(4)}"
-    try:
+
+    def work() -> bool:
         with storage.local_file(video.original_key) as source:  # on S3: downloaded to a scratch folder
-            published = _transcode(ctx, video, source, prefix)
-    except InterruptedError:
-        storage.delete_prefix(prefix)
-        raise Cancelled() from None
-    except BaseException:
-        db.session.rollback()
-        storage.delete_prefix(prefix)
-        raise
-    if not published:
-        db.session.rollback()
-        storage.delete_prefix(prefix)
-        raise Cancelled()
-    db.session.commit()
-    storage.delete_siblings(f"videos/{video.id}/renditions", keep=prefix)
+            return _transcode(ctx, video, source, prefix)
+
+    publish_attempt(work, prefix=prefix, parent=f"videos/{video.id}/renditions")
 
 
 def _transcode(ctx: JobContext, video: Video, source: Path, prefix: str) -> bool:
