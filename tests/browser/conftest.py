@@ -22,11 +22,21 @@ LANGUAGES = ("en", "ja", "uz", "ru")
 READY = "Ready: students can watch it"
 
 
-def pytest_collection_modifyitems(items):
+def pytest_addoption(parser):
+    parser.addoption("--screenshots", action="store_true", help="save docs/screenshots/*.png (make screenshots)")
+
+
+def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
+    wanted, skipped = [], []
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+        shots = item.get_closest_marker("screenshots") is not None
+        (skipped if shots and not config.getoption("--screenshots", default=False) else wanted).append(item)
+    if skipped:  # pictures are made on purpose, not in every test run
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = wanted
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,8 @@ def test_student_pages(new_page, path):
     assert_accessible(page)
 
 
-@pytest.mark.parametrize("path", ["/registrar/students", "/registrar/offerings", "/records/cohorts"])
+@pytest.mark.parametrize("path", ["/registrar/students", "/registrar/offerings",
+                                  "/records/cohorts?program=1&year=2026"])
 def test_registrar_pages(new_page, path):
     page = new_page(REGISTRAR)
     page.goto(path)

@@ -78,6 +78,9 @@ def test_student_submits_files_and_a_build_that_runs_sandboxed(new_page, stack, 
     page.get_by_role("button", name="Submit build").click()
     page.wait_for_url("**/submissions/*")
     receipt = page.url
+    # Listen on the receipt before the frame can load (the probe reports once, as soon as it runs).
+    page.add_init_script("addEventListener('message', e => { if (e.data && e.data.probe) window.__probe = e.data.probe; })")
+    page.goto(receipt)
     frame_el = page.locator("iframe.game-frame")
     for _ in range(60):  # the page asks to be reloaded once the build is checked
         if frame_el.count():
@@ -88,10 +91,10 @@ def test_student_submits_files_and_a_build_that_runs_sandboxed(new_page, stack, 
     assert src.startswith(stack.sandbox_url + "/"), src
     assert frame_el.get_attribute("sandbox") == "allow-scripts allow-pointer-lock"
 
-    page.evaluate("window.__probe = new Promise(ok => addEventListener('message', e => e.data && e.data.probe && ok(e.data.probe)))")
     requests = []
     page.on("request", lambda r: requests.append(r) if r.url.startswith(stack.app_url) and r.frame != page.main_frame else None)
     frame_el.scroll_into_view_if_needed()
+    page.wait_for_function("window.__probe !== undefined", timeout=20_000)
     probe = page.evaluate("window.__probe")
     frame = page.frame(url=lambda u: u.startswith(stack.sandbox_url))
     assert frame.locator("#report").inner_text() == json.dumps(probe, separators=(",", ":"))
