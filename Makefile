@@ -35,7 +35,7 @@ setup-test: setup tests/browser/node_modules/.installed
 
 # axe-core for the browser tests' accessibility checks, pinned by tests/browser/package-lock.json.
 tests/browser/node_modules/.installed: tests/browser/package-lock.json
-	@./scripts/system-packages.sh nodejs npm
+	@command -v npm >/dev/null || ./scripts/system-packages.sh nodejs npm  # a node install may bring its own npm
 	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 	@touch $@
 
