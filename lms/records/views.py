@@ -203,11 +203,19 @@ def approve_partner_grades():
     return redirect(url_for("records.partner_grades"))
 
 
+def result_state_label(state) -> str:
+    """A result's state in the reader's language (the stored value is for the database)."""
+    labels = {"in_progress": _("in progress"), "submitted": _("submitted by the instructor"),
+              "finalized": _("finalized")}
+    return labels.get(str(state), str(state))
+
+
 def register(app: Flask) -> None:
     from lms.records import scheme_views
 
     app.register_blueprint(bp)
     app.register_blueprint(scheme_views.bp)
+    app.jinja_env.filters["result_state"] = result_state_label
     app.jinja_env.globals.update(
         has_endpoint=lambda name: name in current_app.view_functions,
         can_submit_results=lambda offering: permissions.can_submit_results(current_user, offering),
