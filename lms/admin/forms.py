@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from lms.forms import options
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField
@@ -26,7 +27,7 @@ class ProgramForm(FlaskForm):
 
 class TermForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), CODE])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(lazy_pgettext("a thing's name", "Name"), validators=[DataRequired(), Length(max=120)])
     starts_on = DateField(_l("Starts on"), validators=[DataRequired()])
     ends_on = DateField(_l("Ends on"), validators=[DataRequired()])
 

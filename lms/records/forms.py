@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
@@ -10,7 +11,7 @@ from lms.forms import options
 
 
 class SchemeForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(lazy_pgettext("a thing's name", "Name"), validators=[DataRequired(), Length(max=120)])
     bands = TextAreaField(_l("Letter bands (lowest score and letter per line, highest first)"),
                           validators=[DataRequired(), Length(max=2000)])
     points = TextAreaField(_l("GPA points (letter and points per line)"), validators=[DataRequired(), Length(max=2000)])
@@ -18,7 +19,7 @@ class SchemeForm(FlaskForm):
 
 
 class RuleForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(lazy_pgettext("a thing's name", "Name"), validators=[DataRequired(), Length(max=120)])
     factor = DecimalField(_l("Factor (Uzbek credits per Japanese credit)"), places=6,
                           validators=[InputRequired(), NumberRange(min=0.000001, max=10)])
     step = DecimalField(_l("Round to a multiple of"), places=2, validators=[InputRequired(), NumberRange(min=0.01, max=10)])
