@@ -1,56 +1,50 @@
 """The transcript as a PDF (WeasyPrint), from the same `Transcript` as the CSV and the CLR JSON.
 
 DejaVu Sans (Latin with Uzbek oʻ gʻ, Cyrillic) and Noto Sans CJK JP (Debian's fonts-noto-cjk, the
-Japanese) cover every script, so no glyph falls back to a box. A FontConfiguration is kept per
-process: WeasyPrint then loads and indexes the large CJK font once rather than for every transcript.
-What else makes a PDF cheap is in the template's comments and in bench/README.md.
+Japanese) cover every script, so no glyph falls back to a box. Here the HTML is made (in the app);
+pdf_render.py turns it into a PDF (also in the cohort export's worker processes). What makes a PDF
+cheap is in pdf_columns.py, cjk_font.py, the template's comments and bench/README.md.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import gc
 from datetime import UTC, datetime
 
 from flask import render_template
 
+from lms.records import cjk_font
 from lms.records.exports import Transcript, figure, transcript
+from lms.records.pdf_columns import PX_PER_MM, Columns
+from lms.records.pdf_render import html_to_pdf
+from lms.records.record import Line
+
+# Course table columns in tab stops of 4.2 mm (code, title, term, the seven figures, scheme and rule):
+# A4 landscape less the page margins and the cell padding is 274.6 mm; the last column takes the rest.
+COLUMNS = Columns([4, 14, 13, 2, 3, 2, 2, 3, 2, 5, 0], total_px=274.6 * PX_PER_MM)
+HEADER = ["Code", "Course / 科目", "Term / 学期 / Semestr", "単位", "Score", "評価", "GP", "Kredit",
+          "Baho", "Holat", "Scheme / rule"]
 
 
-@functools.cache
-def _fonts():
-    from weasyprint.text.fonts import FontConfiguration
-
-    return FontConfiguration()
-
-
-@contextlib.contextmanager
-def _without_cyclic_gc():
-    """WeasyPrint allocates tens of thousands of small containers per transcript, so the cyclic
-    collector keeps running and rescans every object of the app (~15 % of a PDF's time, measured).
-    Paused for one render only; whoever paused it resumes it, so overlapping renders in threads
-    leave it on."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
+def course_row(x: Line) -> str:
+    """A course as tabbed text: English on the first line, Japanese and Uzbek below."""
+    return COLUMNS.lines([
+        x.course_code, [x.title_en, x.title_ja],
+        [x.term_name, f"{x.ja_year}年度 {x.ja_semester} · {x.uz_year} {x.uz_semester}-semestr"],
+        figure(x.ja_credits), figure(x.raw), x.letter or ("認定" if x.recognised else ""),
+        figure(x.gpa_points), figure(x.uz_credits), figure(x.uz_grade),
+        x.state + (" (amended)" if x.amended else ""), [x.ja_scheme, x.credit_rule]])
 
 
 def transcript_html(item: Transcript, *, now: datetime | None = None) -> str:
     return render_template("records/transcript_pdf.html", student=item.student, record=item.record,
-                           totals=item.record.totals, figure=figure,
+                           totals=item.record.totals, figure=figure, header=COLUMNS.lines(HEADER),
+                           rows=[course_row(x) for x in item.record.lines],
+                           cjk_font=cjk_font.FONT.as_uri() if cjk_font.FONT.exists() else None,
+                           cjk_family=cjk_font.FAMILY,
                            issued=(now or datetime.now(UTC)).date().isoformat())
 
 
 def render_pdf(item: Transcript) -> bytes:
-    from weasyprint import HTML
-
-    html = transcript_html(item)
-    with _without_cyclic_gc():
-        return HTML(string=html).write_pdf(font_config=_fonts())
+    return html_to_pdf(transcript_html(item))
 
 
 def student_pdf(student_id: int) -> bytes:
