@@ -10,7 +10,7 @@ SANDBOX_PORT ?= 5001
 export FLASK_APP := lms
 
 # Debian packages: what the app needs to run, and what the tests need on top.
-RUN_PACKAGES := ca-certificates ffmpeg libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+RUN_PACKAGES := ca-certificates ffmpeg libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk fonts-dejavu-core fonts-dejavu-extra
 TEST_PACKAGES := postgresql poppler-utils chromium nginx-light
 
 .PHONY: run test setup setup-test migrate demo clean translations screenshots
