@@ -53,6 +53,7 @@ class Defaults:
     BUILD_MAX_RATIO = 100  # uncompressed:compressed, per entry and overall
     BUILD_URL_MAX_AGE = 2 * 3600  # a signed build URL; a play session (assets load lazily)
     SUBMISSION_MAX_BYTES = 4 * 1024**3  # one submission request; each file has its assignment's cap
+    EXPORT_PROCESSES: int | None = None  # PDF renderers per cohort export; None: the CPU count
     TRUSTED_PROXIES = 0  # proxies in front of the app whose X-Forwarded-* headers are believed
     STORAGE = "local"  # or "s3": media in a bucket, browsers upload and download straight to it
     S3_BUCKET: str | None = None
