@@ -17,6 +17,7 @@ from lms.extensions import db
 from lms.jobs import queue, worker
 from lms.jobs.models import Job, JobState
 from lms.jobs.worker import PermanentError, Worker
+from tests.workers import wait_for
 
 
 def reload(job_id: int) -> Job:
@@ -34,15 +35,6 @@ def read_job(job_id: int) -> dict:
     """The row as another connection sees it (committed data only), from inside a handler."""
     with db.engine.connect() as conn:
         return dict(conn.execute(select(Job.__table__).where(Job.id == job_id)).mappings().one())
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 class Calls:

@@ -18,6 +18,7 @@ from lms.jobs import queue, worker
 from lms.jobs.models import Job, JobState, WorkerHeartbeat, WorkerState
 from lms.jobs.worker import Worker
 from tests.conftest import TEST_SECRET
+from tests.workers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,15 +29,6 @@ def row(worker_id: str) -> dict | None:
         found = conn.execute(select(WorkerHeartbeat.__table__)
                              .where(WorkerHeartbeat.worker_id == worker_id)).mappings().first()
     return dict(found) if found else None
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 @pytest.fixture
