@@ -60,16 +60,21 @@
     });
   }
 
-  function withRetries(attempt) {
+  // givenUp(): the whole upload has failed meanwhile, so stop retrying this part.
+  function withRetries(attempt, givenUp) {
     var tries = 0;
     function go() {
       return attempt().catch(function (error) {
         tries += 1;
         // 4xx from the app means the request itself is wrong: retrying cannot help.
-        if (tries >= RETRIES || (error.status >= 400 && error.status < 500 && error.status !== 403 && error.status !== 408)) {
+        if (tries >= RETRIES || (givenUp && givenUp()) ||
+            (error.status >= 400 && error.status < 500 && error.status !== 403 && error.status !== 408)) {
           throw error;
         }
-        return wait(Math.min(30000, 1000 * Math.pow(2, tries)) * (0.5 + Math.random())).then(go);
+        return wait(Math.min(30000, 1000 * Math.pow(2, tries)) * (0.5 + Math.random())).then(function () {
+          if (givenUp && givenUp()) { throw error; }
+          return go();
+        });
       });
     }
     return go();
@@ -97,27 +102,30 @@
     }).then(function (upload) {
       try { window.localStorage.setItem(memo, upload.token); } catch (ignored) { /* private mode */ }
       if (upload.state === "complete") { return upload; }
-      var done = {}, loaded = 0;
+      // Once one part has failed for good, the upload has failed: the other parts stop retrying and
+      // stop reporting progress, which would otherwise overwrite the page's failure message.
+      var done = {}, loaded = 0, failed = false;
+      var stopped = function () { return failed; };
       upload.parts.forEach(function (p) { done[p.number] = p; loaded += p.size; });
       progress(loaded, file.size);
       var queue = [];
       for (var n = 1; n <= upload.part_count; n++) { if (!done[n]) { queue.push(n); } }
 
       function worker() {
-        var number = queue.shift();
+        var number = failed ? undefined : queue.shift();
         if (number === undefined) { return Promise.resolve(); }
         var start = (number - 1) * upload.part_size;
         var blob = file.slice(start, Math.min(file.size, start + upload.part_size));
         return withRetries(function () {
           return sendPart(upload, number, blob, csrf, function (delta) {
             loaded += delta;
-            progress(loaded, file.size);
+            if (!failed) { progress(loaded, file.size); }
           });
-        }).then(function (part) { done[number] = part; return worker(); });
+        }, stopped).then(function (part) { done[number] = part; return worker(); });
       }
       var workers = [];
       for (var i = 0; i < PARALLEL; i++) { workers.push(worker()); }
-      return Promise.all(workers).then(function () {
+      return Promise.all(workers).catch(function (error) { failed = true; throw error; }).then(function () {
         var parts = Object.keys(done).map(function (k) { return { number: done[k].number, etag: done[k].etag }; });
         return withRetries(function () {
           return api("POST", upload.status_url + "/complete", csrf, { parts: parts });

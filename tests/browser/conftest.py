@@ -2,6 +2,7 @@
 (never a downloaded browser), logins as the demo people, axe-core, and a few waits."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -42,6 +43,19 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     stack = Stack(tmp_path_factory.mktemp("browser-stack"))
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_stack(tmp_path_factory):
+    """The same stack with LMS_STORAGE=s3 on a moto server: started only by the tests that use it."""
+    if importlib.util.find_spec("moto") is None:  # a failure, not a skip, like a missing browser
+        pytest.fail("moto is not installed (pip install -e '.[test]' installs it).")
+    stack = Stack(tmp_path_factory.mktemp("browser-s3-stack"), s3=True)
     try:
         stack.start()
         yield stack
@@ -143,7 +157,12 @@ def upload_video(page, lesson: int, clip) -> list[str]:
     page.goto(f"/authoring/lessons/{lesson}")
     page.locator("#video-file").set_input_files(str(clip))
     page.get_by_role("button", name="Upload", exact=True).click()
-    seen, deadline = [], time.monotonic() + 90
+    return wait_ready(page)
+
+
+def wait_ready(page, seconds: float = 90) -> list[str]:
+    """The status lines the editor shows (following the job by itself) until the video is ready."""
+    seen, deadline = [], time.monotonic() + seconds
     status = page.locator(".video-status .status-text").first
     while time.monotonic() < deadline:  # the page follows the job by itself; we only read it
         try:

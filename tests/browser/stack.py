@@ -1,6 +1,8 @@
 """The whole app as a person meets it: gunicorn serving the app on 127.0.0.1, `flask lms worker` and
 `flask lms sandbox` (on localhost: another host, so cookies never cross) as real separate processes,
-each on a free port, over a fresh SQLite database and media folder with the demo loaded."""
+each on a free port, over a fresh SQLite database and media folder with the demo loaded. With
+`s3=True`, media live in a bucket of a moto server (another process, on 127.0.0.1 like S3 would be
+reachable from the browser) whose CORS rule is applied by `flask lms s3-setup`, as in production."""
 from __future__ import annotations
 
 import os
@@ -51,6 +53,9 @@ class Stack:
     sandbox_url: str = ""
     env: dict = field(default_factory=dict)
     processes: list = field(default_factory=list)
+    s3: bool = False
+    s3_url: str = ""  # the bucket's origin (moto), when s3
+    bucket: str = "kakehashi-media"
 
     @property
     def db_path(self) -> Path:
@@ -81,12 +86,15 @@ class Stack:
                     "LMS_MEDIA_ROOT": str(self.tmp / "media"), "LMS_APP_ORIGIN": self.app_url,
                     "LMS_SANDBOX_ORIGIN": self.sandbox_url, "LMS_SECRET_KEY": "browser-tests-" + "k" * 40,
                     "LMS_WORKER_LEASE_SECONDS": "30", "PYTHONUNBUFFERED": "1"}
-        for name in ("LMS_DATABASE_URL", "LMS_PRODUCTION", "LMS_DEBUG"):
+        for name in ("LMS_DATABASE_URL", "LMS_PRODUCTION", "LMS_DEBUG", "LMS_STORAGE"):
             self.env.pop(name, None)
+        (self.tmp / "logs").mkdir(exist_ok=True)
+        if self.s3:
+            self._start_s3()
         self.flask("db", "upgrade")
         self.flask("lms", "demo")
-        logs = self.tmp / "logs"
-        logs.mkdir(exist_ok=True)
+        if self.s3:
+            self.flask("lms", "s3-setup")  # the bucket's CORS rule for LMS_APP_ORIGIN, as the README says
         self._spawn("app", [str(BIN / "gunicorn"), "--workers", "1", "--threads", "8", "--bind",
                             f"127.0.0.1:{app_port}", "--log-level", "warning", "lms:create_app()"])
         self._spawn("worker", [str(BIN / "flask"), "lms", "worker"])
@@ -94,6 +102,25 @@ class Stack:
                                 "--port", str(sandbox_port)])
         self._wait_for(self.app_url + "/login")
         self._wait_for(f"http://127.0.0.1:{sandbox_port}/")
+
+    def _start_s3(self) -> None:
+        port = free_port()
+        self.s3_url = f"http://127.0.0.1:{port}"
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            self.env.pop(name, None)
+        self.env.update({"AWS_ACCESS_KEY_ID": "test-key", "AWS_SECRET_ACCESS_KEY": "test-secret",
+                         "AWS_DEFAULT_REGION": "us-east-1", "LMS_STORAGE": "s3", "LMS_S3_BUCKET": self.bucket,
+                         "LMS_S3_ENDPOINT_URL": self.s3_url, "LMS_S3_REGION": "us-east-1", "LMS_S3_PREFIX": "lms"})
+        self._spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)])
+        self._wait_for(self.s3_url + "/")
+        self.s3_client().create_bucket(Bucket=self.bucket)
+
+    def s3_client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.s3_url, region_name="us-east-1",
+                            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"])
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         out = open(self.tmp / "logs" / f"{name}.log", "wb")
@@ -117,9 +144,9 @@ class Stack:
                     raise RuntimeError(f"{url} did not answer within {seconds} s")
                 time.sleep(0.1)
 
-    def log(self, name: str) -> str:
+    def log(self, name: str, tail: int = 4000) -> str:
         path = self.tmp / "logs" / f"{name}.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+        return path.read_text(errors="replace")[-tail:] if path.exists() else ""
 
     def stop(self) -> None:
         for _name, process, _out in self.processes:
