@@ -37,12 +37,11 @@ def free_port() -> int:
 
 
 def run_clip(path: Path, seconds: int = 8, size: str = "320x180") -> Path:
-    """A small H.264/AAC clip made by ffmpeg from its own test sources (no file from outside)."""
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=24:duration={seconds}",
-         "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
-         "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-shortest", str(path)],
-        check=True, timeout=60)
+    """A small H.264/AAC clip from ffmpeg's own test sources, made through lms/media/ffmpeg.py."""
+    from lms.media import ffmpeg
+
+    width, height = (int(n) for n in size.split("x"))
+    ffmpeg.synthesize(path, seconds=seconds, width=width, height=height, fps=24)
     return path
 
 
