@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import tempfile
 import socket
 import threading
 import time
@@ -127,6 +128,9 @@ class Worker:
     def run(self, *, drain: bool = False) -> int:
         """Work until stopped; with `drain`, stop as soon as no job is due. Returns jobs run."""
         done = 0
+        # Python picks its temporary folder by writing and removing a probe file there, once: do it
+        # now, so a worker killed in the middle of its first job leaves no stray probe behind.
+        tempfile.gettempdir()
         self.beat(WorkerState.IDLE, force=True, prune=True)
         try:
             while not self.stop.is_set():
