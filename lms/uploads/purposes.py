@@ -7,12 +7,12 @@ from typing import Callable
 
 from flask_babel import gettext as _
 
+from lms.assignments.builds import ZIP_SIGNATURES
 from lms.assignments.filetypes import KNOWN, extension_of
 from lms.errors import DomainError, Forbidden, NotFound
 from lms.extensions import db
 
 VIDEO_EXTENSIONS = ("mp4", "mov", "webm", "mkv")
-ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 @dataclass(frozen=True)

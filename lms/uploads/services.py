@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from jinja2.filters import do_filesizeformat
 from sqlalchemy import select
 
 from lms.db import utcnow
@@ -49,14 +50,7 @@ class TooBig(DomainError):
 
     def __init__(self, limit: int):
         super().__init__(_("The file is larger than the %(size)s allowed here. Make it smaller and try again.",
-                           size=human_size(limit)))
-
-
-def human_size(n: int) -> str:
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n} B"
+                           size=do_filesizeformat(limit)))
 
 
 def find_open(user, token: str) -> Upload:
