@@ -8,8 +8,8 @@ On loopback, in one run, for each file size (default 2 MB then 20 MB; MB = 2**20
       in through POST /login beforehand and fetched the assignment page (csrf_token and
       idempotency_key, as a browser would; not timed).
 
-Both servers run under gunicorn with the same settings (default --workers 2 --threads 8
---worker-class gthread) and receive the same multipart bodies (csrf_token, kind=files,
+Both servers run under gunicorn with the same settings (default --workers 4 --threads 2
+--worker-class gthread, as deploy/gunicorn.conf.py) and receive the same multipart bodies (csrf_token, kind=files,
 idempotency_key, files=<zip>). N client threads start their uploads spread over --window seconds;
 each body is sent from one shared buffer plus a 64-byte tail unique to the student, so nothing
 like N x size is held in memory and every file has its own SHA-256.
@@ -641,10 +641,23 @@ def clear(folder: Path) -> None:
 # ---------------------------------------------------------------- where the time goes, in-process
 
 
+def socket_stream(body: bytes):
+    """The body as a gunicorn worker reads it: gunicorn's own reader on a socket a thread sends into."""
+    from gunicorn.http.body import Body, LengthReader
+    from gunicorn.http.unreader import SocketUnreader
+
+    ours, theirs = socket.socketpair()
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * MB)
+    sender = threading.Thread(target=lambda: (theirs.sendall(body), theirs.close()), daemon=True)
+    sender.start()
+    return Body(LengthReader(SocketUnreader(ours), len(body))), ours, sender
+
+
 def stage_breakdown(app, work: Path, student: Student, payload: Payload, repeat: int = 3) -> list[tuple[str, float]]:
     """Each step of the two paths on one body in this process, single-threaded, median of `repeat`.
 
-    Not the servers' figures (no sockets, no concurrency): the CPU cost per file of each step.
+    CPU time of this thread (thread_time: the recv and write system calls included, the sender
+    thread not), not the servers' figures (no concurrency): the CPU cost per file of each step.
     """
     from flask import request
 
@@ -653,41 +666,44 @@ def stage_breakdown(app, work: Path, student: Student, payload: Payload, repeat:
 
     before, after = multipart_parts(student, payload)
     body = before + payload.shared + payload.tail(student) + after
-    saved_tempdir = tempfile.tempdir
-    tempfile.tempdir = str(work / "tmp")  # where the servers spool too (TMPDIR)
     timings: dict[str, list[float]] = {}
 
     def timed(label, fn):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         value = fn()
-        timings.setdefault(label, []).append(time.perf_counter() - t0)
+        timings.setdefault(label, []).append(time.thread_time() - t0)
         return value
 
     def bare_save():
-        stream, target = io.BytesIO(body), work / "stage-bare"
+        stream, sock, sender = socket_stream(body)
+        target, remaining = work / "stage-bare", len(body)
         with target.open("wb") as out:
-            while chunk := stream.read(MB):
+            while remaining and (chunk := stream.read(min(MB, remaining))):
                 out.write(chunk)
+                remaining -= len(chunk)
+        sock.close()
+        sender.join()
         target.unlink()
 
-    try:
-        for _ in range(repeat):
-            timed("bare: body -> file in 1 MB chunks", bare_save)
-            with app.test_request_context("/assignments/0/submit", method="POST", input_stream=io.BytesIO(body),
-                                          content_type=f"multipart/form-data; boundary={BOUNDARY}",
-                                          content_length=len(body)):
-                request.max_content_length = app.config["SUBMISSION_MAX_BYTES"]
-                timed("ours: multipart parse (CSRF check's request.form), file spooled to TMPDIR",
-                      lambda: (request.form, request.files))
-                upload_ = services.Upload(request.files["files"].stream, request.files["files"].filename)
-                stored: list[str] = []
-                timed("ours: store_file (type check, copy to MEDIA_ROOT, SHA-256)",
-                      lambda: services.store_file(upload_, ["zip"], payload.size + MB, stored))
-                for key in stored:
-                    get_storage().delete(key)
-            timed("SHA-256 of the file alone, from memory", lambda: hashlib.sha256(body).digest())
-    finally:
-        tempfile.tempdir = saved_tempdir
+    for _ in range(repeat):
+        timed("bare: body -> file in 1 MB reads (bare_upload.py)", bare_save)
+        stream, sock, sender = socket_stream(body)
+        with app.test_request_context("/assignments/0/submit", method="POST", environ_overrides={
+                "wsgi.input": stream, "CONTENT_LENGTH": str(len(body)),
+                "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}"}):
+            request.max_content_length = app.config["SUBMISSION_MAX_BYTES"]
+            assert request.endpoint == "assignments.submit"  # the route that spools
+            timed("ours: multipart parse into the storage spool, SHA-256 on the way",
+                  lambda: (request.form, request.files))
+            upload_ = services.Upload(request.files["files"].stream, request.files["files"].filename)
+            stored: list[str] = []
+            timed("ours: store_file (type check, the spool renamed into place)",
+                  lambda: services.store_file(upload_, ["zip"], payload.size + MB, stored))
+            for key in stored:
+                get_storage().delete(key)
+        sock.close()
+        sender.join()
+        timed("SHA-256 of the file alone, from memory", lambda: hashlib.sha256(body).digest())
     return [(label, statistics.median(values)) for label, values in timings.items()]
 
 
@@ -769,8 +785,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="rounds of bare then ours per size, each with "
                         "fresh servers and its own assignment; medians are reported (default 1)")
     parser.add_argument("--window", type=float, default=2.0, help="uploads start evenly over this many s (2)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, both servers (2)")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (8; 1 with sync)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers, both servers (4, as deploy/)")
+    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker (2, as deploy/; 1 with sync)")
     parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread",
                         help="gthread (default) or sync, as the project README's deployment line uses")
     parser.add_argument("--timeout", type=float, default=600, help="client socket timeout per upload, s (600)")

@@ -1,9 +1,9 @@
 """gunicorn settings for the Kakehashi web process: `gunicorn -c deploy/gunicorn.conf.py 'lms:create_app()'`.
 
 Threaded workers (gthread): an upload streams for as long as the student's connection needs, and
-with threads a slow upload holds one thread, not a whole process. On two cores, 4 processes x 2
-threads spent less CPU per 20 MB upload than 2 x 8 (bench/deadline_spike.py); scale processes with
-cores. Every value can be overridden from the environment (GUNICORN_*) without editing this file.
+with threads a slow upload holds one thread, not a whole process. Processes rather than many
+threads: each has its own interpreter lock (bench/deadline_spike.py: 4 x 2 on two cores); scale
+processes with cores. Every value can be overridden from the environment (GUNICORN_*) without editing this file.
 """
 import os
 
