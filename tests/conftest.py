@@ -87,8 +87,13 @@ class IsolatedClient(FlaskClient):
 def make_app(url: str, tmp_path, **overrides):
     config = {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": TEST_SECRET,
               "WTF_CSRF_ENABLED": False, "MEDIA_ROOT": str(tmp_path / "media"),
-              "COURSES_DIR": str(tmp_path / "courses")}
+              "COURSES_DIR": str(tmp_path / "courses"), "ISSUER_KEY_DIR": str(tmp_path / "issuer-keys")}
     config.update(overrides)
+    if config.get("PRODUCTION"):  # production never makes its own signing key; it must exist
+        from lms.credentials.keys import KeyRing, generate_key
+
+        if not KeyRing.load(config["ISSUER_KEY_DIR"]).keys:
+            generate_key(config["ISSUER_KEY_DIR"])
     app = create_app(config)
     app.test_client_class = IsolatedClient
     return app
@@ -233,6 +238,19 @@ class Factory:
             enroll(offering, student)
         db.session.commit()
         return offering
+
+    def finalized(self, student, offering, raw, *, scheme=None, rule=None, **fields):
+        """A finalized result as finalize_offering leaves it: its snapshot taken with `scheme` and `rule`."""
+        from lms.records import snapshot
+        from lms.records.models import FinalResult, ResultState
+
+        result = FinalResult(student_id=student.id, offering=offering, raw_score=Decimal(raw),
+                             state=ResultState.FINALIZED, ja_scheme_id=scheme.id if scheme else None,
+                             credit_rule_id=rule.id if rule else None, **fields)
+        result.frozen = snapshot.freeze(result, scheme, rule)  # before the insert: a finalized row never changes
+        db.session.add(result)
+        db.session.commit()
+        return result
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 UNIT_SECONDS = {"day": 86_400, "hour": 3_600}
 
@@ -41,7 +41,7 @@ def units_late(seconds_late: int, policy: LatePolicy) -> int:
 
 def penalty_percent(seconds_late: int, policy: LatePolicy) -> Decimal:
     units = units_late(seconds_late, policy)
-    return min(policy.penalty_percent * units, policy.max_penalty_percent).quantize(Decimal("0.01"))
+    return min(policy.penalty_percent * units, policy.max_penalty_percent).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def describe_lateness(seconds_late: int) -> tuple[int, int, int]:

@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import TimestampMixin, UTCDateTime, utcnow
@@ -55,6 +55,9 @@ class Term(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     starts_on: Mapped[date]
     ends_on: Mapped[date]
+    # Set by a registrar where the teaching days do not decide it (lms/records/terms.py); else None.
+    ja_year: Mapped[int | None]
+    ja_semester: Mapped[str | None] = mapped_column(String(4))
 
 
 class Course(Bilingual, TimestampMixin, db.Model):
@@ -70,6 +73,8 @@ class Course(Bilingual, TimestampMixin, db.Model):
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner_universities.id"))
     credits: Mapped[Decimal] = mapped_column(Numeric(4, 1))
     hours: Mapped[int]
+    # Skills the course teaches (course.yaml `skills`): the alignments of its Open Badges credential.
+    skills: Mapped[list] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     partner: Mapped[PartnerUniversity | None] = relationship()

@@ -24,11 +24,11 @@ def parse_score(value: str | Decimal | int, what: str | None = None) -> Decimal:
     if not SCORE_RE.match(text) or Decimal(text) > HUNDRED:
         raise ScoreInvalid(_("%(what)s must be a number from 0 to 100 with at most two decimals.",
                              what=what or _("The score")))
-    return Decimal(text).quantize(CENT)
+    return Decimal(text).quantize(CENT, ROUND_HALF_UP)
 
 
 def as_text(value: Decimal | None) -> str | None:
-    return None if value is None else str(Decimal(value).quantize(CENT))
+    return None if value is None else str(Decimal(value).quantize(CENT, ROUND_HALF_UP))
 
 
 def apply_penalty(raw: Decimal, penalty: Decimal, floor: Decimal) -> Decimal:
@@ -39,6 +39,6 @@ def apply_penalty(raw: Decimal, penalty: Decimal, floor: Decimal) -> Decimal:
     (raw 40 with a floor of 50 stays 40). With no penalty the raw score stands as it is.
     """
     if not penalty:
-        return Decimal(raw).quantize(CENT)
+        return Decimal(raw).quantize(CENT, ROUND_HALF_UP)
     penalised = (raw * (HUNDRED - penalty) / HUNDRED).quantize(CENT, ROUND_HALF_UP)
-    return max(penalised, min(Decimal(raw), Decimal(floor)).quantize(CENT))
+    return max(penalised, min(Decimal(raw), Decimal(floor)).quantize(CENT, ROUND_HALF_UP))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 HUNDREDTH = Decimal("0.01")
-RECOGNISED_CAP = Decimal(60)  # credits from elsewhere that may count toward the 124
+RECOGNISED_CAP = Decimal(60)  # credits from elsewhere that may count toward the 124 (checked on approval)
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,11 @@ class JapaneseScheme:
 
     def gpa_points(self, letter: str) -> Decimal:
         return dict(self.points)[letter]
+
+    @property
+    def scale(self) -> Decimal:
+        """The top of the GPA scale (4, 4.3, 4.5, JASSO's 3): GPAs on different scales never mix."""
+        return max(points for _letter, points in self.points)
 
 
 STANDARD_BANDS = ((Decimal(90), "S"), (Decimal(80), "A"), (Decimal(70), "B"), (Decimal(60), "C"), (Decimal(0), "F"))
@@ -65,16 +70,24 @@ class CreditConversion:
     step: Decimal = Decimal("0.5")  # round to a multiple of this
     mode: str = "half_up"  # half_up | up | down
     source: str = ""
+    # 認定 toward the Uzbek degree: converted with this factor (None: they do not count toward it)
+    recognised_factor: Decimal | None = None
 
-    def convert(self, ja_credits: Decimal) -> Decimal:
-        units = Decimal(ja_credits) * self.factor / self.step
+    def convert(self, ja_credits: Decimal, factor: Decimal | None = None) -> Decimal:
+        units = Decimal(ja_credits) * (self.factor if factor is None else factor) / self.step
         rounding = {"half_up": ROUND_HALF_UP, "up": ROUND_CEILING, "down": ROUND_FLOOR}[self.mode]
         return units.quantize(Decimal(1), rounding=rounding) * self.step
 
+    def convert_recognised(self, ja_credits: Decimal) -> Decimal:
+        """Uzbek credits of one recognised (認定) line; 0 when the rule does not count them."""
+        return Decimal(0) if self.recognised_factor is None else self.convert(ja_credits, self.recognised_factor)
 
-BY_WORKLOAD = CreditConversion("By workload (45 h / 30 h)", 1, Decimal("1.5"), source="JDU academic council")
+
+BY_WORKLOAD = CreditConversion("By workload (45 h / 30 h)", 1, Decimal("1.5"), source="JDU academic council",
+                               recognised_factor=Decimal("1.5"))
 BY_DEGREE_TOTALS = CreditConversion("By degree totals (240 / 124)", 1, Decimal(240) / Decimal(124),
-                                    source="Degree totals of the two programmes")
+                                    source="Degree totals of the two programmes",
+                                    recognised_factor=Decimal(240) / Decimal(124))
 
 
 @dataclass(frozen=True)
@@ -88,15 +101,30 @@ class ResultLine:
     course: str = ""
 
 
+@dataclass(frozen=True)
+class ScaleGpa:
+    """A GPA over the courses graded on one scale (its top points), with the credits it covers."""
+
+    scale: Decimal
+    gpa: Decimal
+    credits: Decimal
+
+
 @dataclass
 class Totals:
     ja_credits: Decimal = Decimal(0)
     ja_recognised: Decimal = Decimal(0)
-    ja_gpa: Decimal | None = None
+    ja_gpas: list[ScaleGpa] = field(default_factory=list)  # one per scale, most credits first
     uz_credits: Decimal = Decimal(0)
+    uz_recognised: Decimal = Decimal(0)
     uz_average: Decimal | None = None  # credit-weighted 5-point grade
     uz_score: Decimal | None = None  # credit-weighted 100-point score
     failed: list[str] = field(default_factory=list)
+
+    @property
+    def ja_gpa(self) -> Decimal | None:
+        """The GPA of the scale covering most credits (what a cohort sorts by); see ja_gpas for all."""
+        return self.ja_gpas[0].gpa if self.ja_gpas else None
 
 
 def weighted_mean(pairs: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
@@ -120,26 +148,42 @@ class Figures:
     gpa_points: Decimal | None = None
     uz_credits: Decimal = Decimal(0)
     uz_grade: int | None = None
+    gpa_scale: Decimal | None = None
 
 
 def figures(line: ResultLine, ja: JapaneseScheme, uz: UzbekScale, conversion: CreditConversion) -> Figures:
     if line.recognised or line.raw is None:
-        return Figures(line.course, line.ja_credits, None, True)
+        return Figures(line.course, line.ja_credits, None, True, uz_credits=conversion.convert_recognised(line.ja_credits))
     letter = ja.letter(line.raw)
     return Figures(line.course, line.ja_credits, line.raw, False, letter in ja.passing, ja.gpa_points(letter),
-                   conversion.convert(line.ja_credits) if uz.passed(line.raw) else Decimal(0), uz.grade(line.raw))
+                   conversion.convert(line.ja_credits) if uz.passed(line.raw) else Decimal(0), uz.grade(line.raw),
+                   ja.scale)
 
 
-def sum_up(items: Iterable[Figures], conversion: CreditConversion) -> Totals:
-    """Credits earned and averages in both systems. Failed courses count in the averages and earn
-    nothing; recognised credits count toward the degree (up to the cap) and never toward averages."""
+def gpas_per_scale(graded: list[Figures]) -> list[ScaleGpa]:
+    """A GPA for each scale the courses were graded on: S is 4 points on one and 3 on another, so
+    averaging them together would mean nothing."""
+    out = []
+    for scale in {x.gpa_scale for x in graded}:
+        same = [x for x in graded if x.gpa_scale == scale]
+        gpa = weighted_mean((x.gpa_points, x.ja_credits) for x in same)
+        if gpa is not None:
+            out.append(ScaleGpa(scale, gpa, sum((x.ja_credits for x in same), Decimal(0))))
+    return sorted(out, key=lambda g: (-g.credits, -g.scale))
+
+
+def sum_up(items: Iterable[Figures]) -> Totals:
+    """Credits earned and averages in both systems, each total the sum of its lines' figures.
+    Failed courses count in the averages and earn nothing; recognised credits count toward the
+    degrees (their Uzbek credits as their lines show them) and never toward averages."""
     items = list(items)
     graded = [x for x in items if not x.recognised]
     out = Totals()
-    out.ja_recognised = min(sum((x.ja_credits for x in items if x.recognised), Decimal(0)), RECOGNISED_CAP)
+    out.ja_recognised = sum((x.ja_credits for x in items if x.recognised), Decimal(0))
     out.ja_credits = sum((x.ja_credits for x in graded if x.ja_passed), Decimal(0)) + out.ja_recognised
-    out.ja_gpa = weighted_mean((x.gpa_points, x.ja_credits) for x in graded)
-    out.uz_credits = sum((x.uz_credits for x in graded), Decimal(0)) + conversion.convert(out.ja_recognised)
+    out.ja_gpas = gpas_per_scale(graded)
+    out.uz_recognised = sum((x.uz_credits for x in items if x.recognised), Decimal(0))
+    out.uz_credits = sum((x.uz_credits for x in graded), Decimal(0)) + out.uz_recognised
     out.uz_average = weighted_mean((Decimal(x.uz_grade), x.ja_credits) for x in graded)
     out.uz_score = weighted_mean((x.raw, x.ja_credits) for x in graded)
     out.failed = [x.course for x in graded if not x.ja_passed]
@@ -147,4 +191,4 @@ def sum_up(items: Iterable[Figures], conversion: CreditConversion) -> Totals:
 
 
 def totals(lines: Iterable[ResultLine], ja: JapaneseScheme, uz: UzbekScale, conversion: CreditConversion) -> Totals:
-    return sum_up((figures(line, ja, uz, conversion) for line in lines), conversion)
+    return sum_up(figures(line, ja, uz, conversion) for line in lines)

@@ -44,6 +44,8 @@ class CreditRule(db.Model):
     step: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("0.5"))
     mode: Mapped[str] = mapped_column(String(10), default="half_up")
     source: Mapped[str] = mapped_column(Text, default="")
+    # Recognised credits (認定) toward the Uzbek degree: converted with this factor; None: not counted.
+    recognised_factor: Mapped[Decimal | None] = mapped_column(Numeric(10, 6))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -73,6 +75,9 @@ class FinalResult(TimestampMixin, db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finalized_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Everything the figures come from, copied at finalization (lms/records/snapshot.py): later edits
+    # to the course, term, scheme or rule never reach a finalized result.
+    frozen: Mapped[dict | None] = mapped_column(JSON)
 
     offering: Mapped["Offering"] = relationship()  # noqa: F821
     student: Mapped["User"] = relationship(foreign_keys=[student_id])  # noqa: F821
@@ -107,5 +112,10 @@ class RecognisedCredit(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     institution: Mapped[str] = mapped_column(String(200))
     ja_credits: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    # The Uzbek credits these count for, by the program's credit rule in force on approval.
+    uz_credits: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal(0))
+    credit_rule_id: Mapped[int | None] = mapped_column(ForeignKey("credit_rules.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    credit_rule: Mapped[CreditRule | None] = relationship()

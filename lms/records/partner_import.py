@@ -18,9 +18,8 @@ from lms.catalog.models import Course, Enrollment, Offering
 from lms.extensions import db
 from lms.people.csv_import import CsvRejected, RowError, read_csv
 from lms.records import services
-from lms.records.record import latest_schemes
 from lms.records.models import FinalResult, ResultState
-from lms.records.record import scheme_value
+from lms.records.versions import latest_schemes, scheme_value
 
 COLUMNS = ["student_number", "course_code", "score"]
 
@@ -88,7 +87,7 @@ def check(data: bytes, max_rows: int) -> list[ImportRow]:
             problems.append(_("the result of %(n)s in %(c)s is already finalized", n=number, c=code))
         errors += [RowError(line, p) for p in problems]
         if not problems:
-            out.append(ImportRow(line, student, offerings[0], raw.quantize(services.HUNDREDTH), row["score"],
+            out.append(ImportRow(line, student, offerings[0], services.valid_score(raw), row["score"],
                                  existing))
     if errors:
         raise CsvRejected(errors)

@@ -1,55 +1,29 @@
 """A student's record in both systems, with the provenance of every figure.
 
-Final results carry the scheme versions they were finalized with; results still open use the
-current versions. The effective raw score of a corrected result is its latest amendment's.
+A finalized result shows what its snapshot says (lms/records/snapshot.py): nothing edited later
+reaches it. Results still open are derived from the current course, term, scheme and rule, are
+marked as such, and never count in totals. The effective raw score of a corrected result is its
+latest amendment's, derived with the scheme and rule frozen on the result.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from lms.catalog.models import Offering, Program
+from lms.catalog.models import Course, Offering, Program
 from lms.extensions import db
-from lms.records import derive, terms
-from lms.records.models import CreditRule, FinalResult, JapaneseGradeScheme, RecognisedCredit
+from lms.records import derive, snapshot, terms
+from lms.records.models import CreditRule, FinalResult, JapaneseGradeScheme, RecognisedCredit, ResultState
+from lms.records.versions import (current_rule, current_scheme, latest_schemes, rule_label, rule_value,  # noqa: F401
+                                  scheme_label, scheme_value)
 
 UZBEK_SCALE = derive.UzbekScale()
-
-
-def scheme_value(row: JapaneseGradeScheme | None) -> derive.JapaneseScheme:
-    if row is None:
-        return derive.STANDARD_4
-    return derive.JapaneseScheme(
-        name=row.name, version=row.version,
-        bands=tuple((Decimal(str(low)), letter) for low, letter in row.bands),
-        points=tuple((letter, Decimal(str(points))) for letter, points in row.points.items()),
-        passing=frozenset(row.passing))
-
-
-def rule_value(row: CreditRule | None) -> derive.CreditConversion:
-    if row is None:
-        return derive.BY_WORKLOAD
-    return derive.CreditConversion(name=row.name, version=row.version, factor=Decimal(row.factor),
-                                   step=Decimal(row.step), mode=row.mode, source=row.source)
-
-
-def current_scheme(partner_id: int | None) -> JapaneseGradeScheme | None:
-    if partner_id is None:
-        return None
-    return db.session.scalar(select(JapaneseGradeScheme).where(JapaneseGradeScheme.partner_id == partner_id)
-                             .order_by(JapaneseGradeScheme.version.desc()).limit(1))
-
-
-def current_rule(program_id: int | None) -> CreditRule | None:
-    if program_id is None:
-        return None
-    return db.session.scalar(select(CreditRule).where(CreditRule.program_id == program_id)
-                             .order_by(CreditRule.version.desc()).limit(1))
+FINALIZED = str(ResultState.FINALIZED)
 
 
 def effective_raw(result: FinalResult) -> Decimal:
@@ -83,6 +57,18 @@ class Line:
     credit_rule: str = ""  # "By workload (45 h / 30 h) v1 ×1.5, source …"
     term_starts_on: date | None = None
     term_ends_on: date | None = None
+    gpa_scale: Decimal | None = None  # the top of the GPA scale the points are on
+    recognised_id: int | None = None
+    partner_name: str | None = None
+    skills: list = field(default_factory=list)
+    amended_at: datetime | None = None  # the latest amendment
+    amended_reason: str | None = None
+    finalized_at: datetime | None = None
+
+    @property
+    def counted(self) -> bool:
+        """Only finalized results (and approved 認定) count in totals."""
+        return self.state == FINALIZED
 
 
 @dataclass
@@ -93,29 +79,58 @@ class StudentRecord:
     totals: derive.Totals = field(default_factory=derive.Totals)
     ja_required: int = 124
     uz_required: int = 240
+    credit_rule: derive.CreditConversion = derive.BY_WORKLOAD  # the program's rule in force now
+
+    @property
+    def counted_lines(self) -> list[Line]:
+        return [x for x in self.lines if x.counted]
+
+    @property
+    def pending_lines(self) -> list[Line]:
+        return [x for x in self.lines if not x.counted]
 
 
-def _line(result: FinalResult, program_rule: CreditRule | None,
-          schemes: dict[int | None, JapaneseGradeScheme | None] | None = None) -> Line:
-    """`schemes` (partner id → current scheme) spares a query per open result when batching."""
+def _amendment_fields(result: FinalResult) -> dict:
+    if not result.amendments:
+        return {}
+    latest = result.amendments[-1]
+    return {"amended": True, "amended_at": latest.at, "amended_reason": latest.reason}
+
+
+def _frozen_line(result: FinalResult) -> Line:
+    frozen = result.frozen
+    scheme, rule, uz = snapshot.scheme_of(frozen), snapshot.rule_of(frozen), snapshot.uz_scale_of(frozen)
+    course, term, partner = frozen["course"], frozen["term"], frozen["partner"]
+    raw = effective_raw(result)
+    credits = Decimal(course["credits"])
+    fig = derive.figures(derive.ResultLine(credits, raw), scheme, uz, rule)
+    starts, ends = snapshot.term_dates(frozen)
+    return Line(result_id=result.id, course_code=course["code"], title_en=course["title_en"],
+                title_ja=course["title_ja"], term_name=term["name"], ja_year=term["ja_year"],
+                ja_semester=term["ja_semester"], uz_year=term["uz_year"], uz_semester=term["uz_semester"],
+                ja_credits=credits, raw=raw, letter=scheme.letter(raw), gpa_points=fig.gpa_points,
+                uz_credits=fig.uz_credits, uz_grade=fig.uz_grade, state=FINALIZED, ja_passed=fig.ja_passed,
+                ja_scheme=scheme_label(scheme), credit_rule=rule_label(rule), term_starts_on=starts,
+                term_ends_on=ends, gpa_scale=fig.gpa_scale, partner_name=partner and partner["name_en"],
+                skills=course.get("skills", []), finalized_at=result.finalized_at, **_amendment_fields(result))
+
+
+def _open_line(result: FinalResult, scheme_row: JapaneseGradeScheme | None, rule_row: CreditRule | None) -> Line:
+    """A result not finalized yet, derived with what is in force now: shown as pending, never counted."""
     course, term = result.offering.course, result.offering.term
-    scheme_row = result.ja_scheme or (schemes.get(course.partner_id) if schemes is not None
-                                      else current_scheme(course.partner_id))
-    rule_row = result.credit_rule or program_rule
     scheme, rule = scheme_value(scheme_row), rule_value(rule_row)
     raw = effective_raw(result)
-    letter = scheme.letter(raw)
-    passed_uz = UZBEK_SCALE.passed(raw)
+    credits = Decimal(course.credits)
+    fig = derive.figures(derive.ResultLine(credits, raw), scheme, UZBEK_SCALE, rule)
+    calendar = terms.of_term(term)
     return Line(result_id=result.id, course_code=course.code, title_en=course.title_en, title_ja=course.title_ja,
-                term_name=term.name, ja_year=terms.japanese_year(term.starts_on),
-                ja_semester=terms.japanese_semester(term.starts_on), uz_year=terms.uzbek_year(term.starts_on),
-                uz_semester=terms.uzbek_semester(term.starts_on), ja_credits=Decimal(course.credits), raw=raw,
-                letter=letter, gpa_points=scheme.gpa_points(letter), ja_passed=letter in scheme.passing,
-                uz_credits=rule.convert(course.credits) if passed_uz else Decimal(0),
-                uz_grade=UZBEK_SCALE.grade(raw), state=str(result.state), amended=bool(result.amendments),
-                ja_scheme=f"{scheme.name} v{scheme.version}", term_starts_on=term.starts_on, term_ends_on=term.ends_on,
-                credit_rule=f"{rule.name} v{rule.version} ×{rule.factor.normalize()}"
-                            + (f", {rule.source}" if rule.source else ""))
+                term_name=term.name, ja_year=calendar.ja_year, ja_semester=calendar.ja_semester,
+                uz_year=calendar.uz_year, uz_semester=calendar.uz_semester, ja_credits=credits, raw=raw,
+                letter=scheme.letter(raw), gpa_points=fig.gpa_points, uz_credits=fig.uz_credits,
+                uz_grade=fig.uz_grade, state=str(result.state), ja_passed=fig.ja_passed,
+                ja_scheme=scheme_label(scheme), credit_rule=rule_label(rule), term_starts_on=term.starts_on,
+                term_ends_on=term.ends_on, gpa_scale=fig.gpa_scale,
+                partner_name=course.partner.name_en if course.partner else None, skills=list(course.skills or []))
 
 
 def student_record(student_id: int, *, finalized_only: bool = False) -> StudentRecord:
@@ -129,53 +144,61 @@ def student_records(student_ids: list[int], *, finalized_only: bool = False) -> 
     students = db.session.scalars(select(User).where(User.id.in_(student_ids))
                                   .options(selectinload(User.program))).all()
     rules = {program_id: current_rule(program_id) for program_id in {s.program_id for s in students} if program_id}
-    schemes = latest_schemes()
     records = {}
     for student in students:
-        record = StudentRecord(student_id=student.id, program=student.program)
+        record = StudentRecord(student_id=student.id, program=student.program,
+                               credit_rule=rule_value(rules.get(student.program_id)))
         if student.program:
             record.ja_required = student.program.ja_credits_required
             record.uz_required = student.program.uz_credits_required
         records[student.id] = record
-    query = (select(FinalResult).where(FinalResult.student_id.in_(student_ids))
-             .options(selectinload(FinalResult.amendments), selectinload(FinalResult.ja_scheme),
-                      selectinload(FinalResult.credit_rule),
-                      selectinload(FinalResult.offering).selectinload(Offering.course),
-                      selectinload(FinalResult.offering).selectinload(Offering.term)))
+    query = select(FinalResult).where(FinalResult.student_id.in_(student_ids)).options(
+        selectinload(FinalResult.amendments))
     if finalized_only:
-        query = query.where(FinalResult.state == "finalized")
-    results = sorted(db.session.scalars(query),
-                     key=lambda r: (r.offering.term.starts_on, r.offering.course.code))
+        query = query.where(FinalResult.state == FINALIZED)
+    results = db.session.scalars(query).all()
+    open_results = [r for r in results if r.frozen is None]
+    if open_results:  # only results still open need the live course and term
+        db.session.scalars(select(Offering).where(Offering.id.in_({r.offering_id for r in open_results}))
+                           .options(selectinload(Offering.course).selectinload(Course.partner),
+                                    selectinload(Offering.term))).all()
+    schemes = latest_schemes() if open_results else {}
     by_student = {s.id: s for s in students}
+    lines: list[tuple[int, Line]] = []
     for result in results:
-        rule = rules.get(by_student[result.student_id].program_id)
-        records[result.student_id].lines.append(_line(result, rule, schemes))
-    for row in db.session.scalars(select(RecognisedCredit).where(RecognisedCredit.student_id.in_(student_ids))):
+        if result.frozen is not None:
+            line = _frozen_line(result)
+        else:
+            line = _open_line(result, schemes.get(result.offering.course.partner_id),
+                              rules.get(by_student[result.student_id].program_id))
+        lines.append((result.student_id, line))
+    for student_id, line in sorted(lines, key=lambda x: (x[1].term_starts_on, x[1].course_code)):
+        records[student_id].lines.append(line)
+    for row in db.session.scalars(select(RecognisedCredit).where(RecognisedCredit.student_id.in_(student_ids))
+                                  .options(selectinload(RecognisedCredit.credit_rule))
+                                  .order_by(RecognisedCredit.approved_at, RecognisedCredit.id)):
         records[row.student_id].lines.append(_recognised_line(row))
-    for student in students:
-        records[student.id].totals = compute_totals(records[student.id].lines,
-                                                    rule_value(rules.get(student.program_id)))
+    for record in records.values():
+        record.totals = compute_totals(record.lines)
     return records
-
-
-def latest_schemes() -> dict[int, JapaneseGradeScheme]:
-    """Partner id → its newest scheme version, in one query."""
-    out: dict[int, JapaneseGradeScheme] = {}
-    for row in db.session.scalars(select(JapaneseGradeScheme).order_by(JapaneseGradeScheme.version)):
-        out[row.partner_id] = row
-    return out
 
 
 def _recognised_line(row: RecognisedCredit) -> Line:
     day = row.approved_at.date()
+    rule = row.credit_rule
+    how = (rule_label(rule_value(rule)) + (f", 認定 ×{Decimal(rule.recognised_factor).normalize()}"
+                                          if rule.recognised_factor is not None else ", 認定 ×0")) if rule else ""
     return Line(result_id=None, course_code="認定", title_en=row.title, title_ja=None, term_name=row.institution,
                 ja_year=terms.japanese_year(day), ja_semester=terms.japanese_semester(day),
                 uz_year=terms.uzbek_year(day), uz_semester=terms.uzbek_semester(day),
-                ja_credits=Decimal(row.ja_credits), raw=None, letter=None, gpa_points=None, uz_credits=Decimal(0),
-                uz_grade=None, state="finalized", recognised=True, term_starts_on=day, term_ends_on=day)
+                ja_credits=Decimal(row.ja_credits), raw=None, letter=None, gpa_points=None,
+                uz_credits=Decimal(row.uz_credits), uz_grade=None, state=FINALIZED, recognised=True,
+                credit_rule=how, term_starts_on=day, term_ends_on=day, recognised_id=row.id,
+                finalized_at=row.approved_at)
 
 
-def compute_totals(lines: Iterable[Line], rule: derive.CreditConversion) -> derive.Totals:
-    """Totals over lines that already carry their figures (each derived with its own scheme)."""
-    return derive.sum_up((derive.Figures(x.course_code, x.ja_credits, x.raw, x.recognised, x.ja_passed,
-                                         x.gpa_points, x.uz_credits, x.uz_grade) for x in lines), rule)
+def compute_totals(lines: Iterable[Line]) -> derive.Totals:
+    """Totals over the lines that count (finalized results and 認定), each figure the sum of its lines."""
+    return derive.sum_up(derive.Figures(x.course_code, x.ja_credits, x.raw, x.recognised, x.ja_passed,
+                                        x.gpa_points, x.uz_credits, x.uz_grade, x.gpa_scale)
+                         for x in lines if x.counted)

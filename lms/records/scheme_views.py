@@ -15,7 +15,7 @@ from lms.loading import load_or_404
 from lms.records import derive, services
 from lms.records.forms import RuleForm, SchemeForm
 from lms.records.models import CreditRule, JapaneseGradeScheme
-from lms.records.record import current_rule, current_scheme
+from lms.records.versions import current_rule, current_scheme
 
 bp = Blueprint("record_schemes", __name__, url_prefix="/records/schemes")
 registrars = roles_required(Role.REGISTRAR, Role.ADMIN)

@@ -6,7 +6,7 @@ for the user; the database triggers stay the last line of defence behind these c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -16,10 +16,11 @@ from lms.catalog.models import Enrollment, Offering, PartnerUniversity, Program
 from lms.db import utcnow
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
-from lms.records import derive
+from lms.records import derive, snapshot
 from lms.records.models import (CreditRule, FinalResult, JapaneseGradeScheme, RecognisedCredit, ResultAmendment,
                                 ResultState)
-from lms.records.record import current_rule, current_scheme, effective_raw
+from lms.records.record import effective_raw
+from lms.records.versions import current_rule, current_scheme, rule_value
 
 ROUNDING_MODES = ("half_up", "up", "down")
 HUNDREDTH = Decimal("0.01")
@@ -54,7 +55,8 @@ def ensure_default_schemes(actor_id: int | None = None, jasso_partner_codes: tup
             continue
         rule = derive.BY_WORKLOAD
         db.session.add(CreditRule(program_id=program.id, version=1, name=rule.name, factor=rule.factor,
-                                  step=rule.step, mode=rule.mode, source=rule.source, created_by_id=actor_id))
+                                  step=rule.step, mode=rule.mode, source=rule.source,
+                                  recognised_factor=rule.recognised_factor, created_by_id=actor_id))
         made += 1
     db.session.flush()
     return made
@@ -137,8 +139,10 @@ def new_scheme_version(partner_id: int, scheme: SchemeInput, actor_id: int) -> J
 
 
 def new_rule_version(program_id: int, *, name: str, factor: Decimal, step: Decimal, mode: str, source: str,
-                     actor_id: int) -> CreditRule:
-    """Add the next version of a program's credit rule. Raises DomainError on a bad factor, step or mode."""
+                     actor_id: int, recognised_factor: Decimal | None = None) -> CreditRule:
+    """Add the next version of a program's credit rule. `recognised_factor` converts recognised
+    credits (認定) toward the Uzbek degree; None: they do not count toward it. Raises DomainError on
+    a bad factor, step or mode."""
     if not name.strip():
         raise DomainError(_("Give the rule a name."))
     if not Decimal(0) < factor <= Decimal(10):
@@ -147,9 +151,11 @@ def new_rule_version(program_id: int, *, name: str, factor: Decimal, step: Decim
         raise DomainError(_("The rounding step must be between 0.01 and 10."))
     if mode not in ROUNDING_MODES:
         raise DomainError(_("Unknown rounding mode."))
+    if recognised_factor is not None and not Decimal(0) <= recognised_factor <= Decimal(10):
+        raise DomainError(_("The factor for recognised credits must be between 0 and 10."))
     latest = db.session.scalar(select(func.max(CreditRule.version)).where(CreditRule.program_id == program_id)) or 0
     row = CreditRule(program_id=program_id, version=latest + 1, name=name.strip(), factor=factor, step=step,
-                     mode=mode, source=source.strip(), created_by_id=actor_id)
+                     mode=mode, source=source.strip(), recognised_factor=recognised_factor, created_by_id=actor_id)
     db.session.add(row)
     db.session.flush()
     return row
@@ -158,10 +164,11 @@ def new_rule_version(program_id: int, *, name: str, factor: Decimal, step: Decim
 # --- submitting and finalizing ---------------------------------------------------------------------
 
 def valid_score(value: Decimal | None) -> Decimal:
-    """A raw score to store: 0–100, two decimals. Raises DomainError otherwise."""
+    """A raw score to store: 0–100, rounded half-up to two decimals (88.125 → 88.13, as registrars
+    round by hand). Raises DomainError otherwise."""
     if value is None or not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
         raise DomainError(_("A score must be between 0 and 100."))
-    return value.quantize(HUNDREDTH)
+    return value.quantize(HUNDREDTH, ROUND_HALF_UP)
 
 
 def offering_results(offering_id: int) -> dict[int, FinalResult]:
@@ -212,7 +219,8 @@ def submit_offering(offering: Offering, scores: dict[int, Decimal | None], actor
 
 
 def finalize_offering(offering: Offering, actor_id: int) -> list[FinalResult]:
-    """Freeze every submitted result of the offering with the scheme versions in force now.
+    """Freeze every submitted result of the offering with the scheme versions in force now: each
+    result keeps a snapshot of its course, term, scheme, rule and figures (lms/records/snapshot.py).
 
     Raises DomainError when nothing is submitted, the course's partner has no grade scheme, or a
     student's program has no credit rule."""
@@ -232,7 +240,9 @@ def finalize_offering(offering: Offering, actor_id: int) -> list[FinalResult]:
                                 who=result.student.student_number or result.student.name_latin))
     now = utcnow()
     for result in pending:
-        result.ja_scheme_id, result.credit_rule_id = scheme.id, rules[result.student.program_id].id
+        rule = rules[result.student.program_id]
+        result.ja_scheme_id, result.credit_rule_id = scheme.id, rule.id
+        result.frozen = snapshot.freeze(result, scheme, rule)
         result.finalized_by_id, result.finalized_at, result.state = actor_id, now, ResultState.FINALIZED
     db.session.flush()
     return pending
@@ -260,14 +270,21 @@ def amend_result(result: FinalResult, new_raw: Decimal | None, reason: str, acto
 
 
 def recognise_credits(student: User, title: str, institution: str, ja_credits: Decimal, approver: User) -> RecognisedCredit:
-    """認定: credits from elsewhere. Raises DomainError when they would pass the 60-credit cap."""
+    """認定: credits from elsewhere, with the Uzbek credits they count for by the student's program's
+    credit rule in force now (kept on the row). Raises DomainError when they would pass the
+    60-credit cap, or when the student has no program with a credit rule."""
     held = db.session.scalar(select(func.coalesce(func.sum(RecognisedCredit.ja_credits), 0))
                              .where(RecognisedCredit.student_id == student.id))
     if Decimal(held) + ja_credits > derive.RECOGNISED_CAP:
         raise DomainError(_("At most %(cap)s recognised credits count toward the degree; %(held)s are recorded.",
                             cap=derive.RECOGNISED_CAP, held=Decimal(held)))
+    rule = current_rule(student.program_id)
+    if rule is None:
+        raise DomainError(_("%(who)s has no program with a credit rule; set one before recognising credits.",
+                            who=student.student_number or student.name_latin))
     row = RecognisedCredit(student_id=student.id, title=title.strip(), institution=institution.strip(),
-                           ja_credits=ja_credits, approved_by_id=approver.id)
+                           ja_credits=ja_credits, credit_rule_id=rule.id,
+                           uz_credits=rule_value(rule).convert_recognised(ja_credits), approved_by_id=approver.id)
     db.session.add(row)
     db.session.flush()
     return row

@@ -25,8 +25,8 @@ from lms.records import cohort as cohorts
 from lms.records import partner_import, permissions, services
 from lms.records.forms import AmendForm, ApproveImportForm, RecognisedCreditForm
 from lms.records.models import FinalResult, ResultAmendment
-from lms.records.record import (compute_totals, current_rule, current_scheme, effective_raw, rule_value, scheme_value,
-                                student_record)
+from lms.records.record import compute_totals, effective_raw, student_record
+from lms.records.versions import current_scheme, scheme_value
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 registrars = roles_required(Role.REGISTRAR, Role.ADMIN)
@@ -34,9 +34,8 @@ registrars = roles_required(Role.REGISTRAR, Role.ADMIN)
 
 def term_groups(record) -> list[tuple[tuple, list, object]]:
     """Lines grouped by term (with both calendars), each group with its own totals."""
-    rule = rule_value(current_rule(record.program.id if record.program else None))
     key = lambda x: (x.ja_year, x.ja_semester, x.uz_year, x.uz_semester, x.term_name)  # noqa: E731
-    return [(k, lines, compute_totals(lines, rule))
+    return [(k, lines, compute_totals(lines))
             for k, group in groupby(sorted(record.lines, key=key), key=key) for lines in [list(group)]]
 
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-24
 from alembic import op
 import sqlalchemy as sa
 
-from lms.records.triggers import statements
+from lms.records.triggers import statements_v1 as statements
 
 
 # revision identifiers, used by Alembic.

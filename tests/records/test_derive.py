@@ -1,4 +1,5 @@
 """Derivations of the dual-degree record: boundaries, monotonicity, rounding, recognised credits."""
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -6,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lms.records.derive import (BY_DEGREE_TOTALS, BY_WORKLOAD, JASSO_3, RECOGNISED_CAP, STANDARD_4,
-                                CreditConversion, ResultLine, UzbekScale, totals)
+                                CreditConversion, ResultLine, UzbekScale, figures, sum_up, totals)
 
 UZ = UzbekScale()
 scores = st.decimals(min_value=0, max_value=100, places=2)
@@ -65,10 +66,27 @@ def test_recognised_credits_count_but_stay_out_of_the_gpa(graded, recognised):
     assert more.ja_credits == plain.ja_credits + min(sum(recognised, Decimal(0)), RECOGNISED_CAP)
 
 
-def test_recognised_credits_are_capped_at_60():
-    lines = [ResultLine(Decimal(30), None, recognised=True)] * 3
+def test_recognised_credits_total_is_the_sum_of_their_lines():
+    """The 60-credit cap is checked when they are approved, so totals never differ from the lines."""
+    lines = [ResultLine(Decimal(1), None, recognised=True)] * 3
     result = totals(lines, STANDARD_4, UZ, BY_WORKLOAD)
-    assert result.ja_recognised == 60 and result.ja_credits == 60 and result.ja_gpa is None
+    assert result.ja_recognised == 3 and result.ja_credits == 3 and result.ja_gpa is None
+    assert result.uz_recognised == result.uz_credits == 3 * BY_WORKLOAD.convert(Decimal(1))  # 1.5 each, not 4.5 rounded once
+
+
+def test_a_rule_may_leave_recognised_credits_out_of_the_uzbek_degree():
+    rule = dataclasses.replace(BY_WORKLOAD, recognised_factor=None)
+    result = totals([ResultLine(Decimal(2), None, recognised=True)], STANDARD_4, UZ, rule)
+    assert result.ja_credits == 2 and result.uz_credits == 0
+
+
+def test_gpa_is_kept_per_scale_and_never_mixed():
+    """S is 4 points on a 4-point scale and 3 on JASSO's: averaging them (3.50) would mean nothing."""
+    four = [figures(ResultLine(Decimal(2), Decimal(95)), STANDARD_4, UZ, BY_WORKLOAD)]
+    three = [figures(ResultLine(Decimal(2), Decimal(95)), JASSO_3, UZ, BY_WORKLOAD)]
+    result = sum_up(four + three)
+    assert [(g.scale, g.gpa) for g in result.ja_gpas] == [(Decimal(4), Decimal("4.00")), (Decimal(3), Decimal("3.00"))]
+    assert Decimal("3.50") not in {g.gpa for g in result.ja_gpas}
 
 
 def test_a_small_record_by_hand():

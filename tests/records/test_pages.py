@@ -81,7 +81,7 @@ def test_semesters_completed():
 def test_cohort_behind_filter_and_sort(client, auth, make, world, monkeypatch):
     a, b = world.students
     c = make.user(Role.STUDENT, program_id=world.program.id, cohort_year=2024)
-    db.session.add(RecognisedCredit(student_id=c.id, title="Transfer", institution="Elsewhere", ja_credits=40))
+    services.recognise_credits(c, "Transfer", "Elsewhere", Decimal(40), world.registrar)
     make.user(Role.STUDENT, program_id=world.program.id, cohort_year=2023)  # another cohort
     db.session.commit()
     monkeypatch.setattr(cohort, "today", lambda: date(2025, 3, 1))  # 1 semester: 15.5 JP / 30 UZ expected

@@ -9,7 +9,8 @@ from decimal import Decimal
 from lms.auth.models import Role
 from lms.catalog.models import PartnerUniversity, Program
 from lms.extensions import db
-from lms.records.models import CreditRule, FinalResult, JapaneseGradeScheme, RecognisedCredit, ResultAmendment
+from lms.records import services
+from lms.records.models import CreditRule, FinalResult, JapaneseGradeScheme, ResultAmendment
 
 TITLES = [("Game Design", "ゲームデザイン基礎", Decimal(2), "91"),
           ("Pixel Art", "ピクセルアート", Decimal(4), "75.5"),
@@ -38,7 +39,7 @@ def build(make, *, cohort_year: int = 2026, extra_students: int = 0) -> Cohort:
                                  points={"S": "4", "A": "3", "B": "2", "C": "1", "F": "0"},
                                  passing=["S", "A", "B", "C"])
     rule = CreditRule(program_id=program.id, version=1, name="By workload", factor=Decimal("1.5"),
-                      source="JDU council 2026-04")
+                      source="JDU council 2026-04", recognised_factor=Decimal("1.5"))
     db.session.add_all([scheme, rule])
     db.session.commit()
     registrar = make.user(Role.REGISTRAR)
@@ -52,14 +53,13 @@ def build(make, *, cohort_year: int = 2026, extra_students: int = 0) -> Cohort:
         offering = make.offering(course, students=[student, *others])
         offering.term.starts_on, offering.term.ends_on = TERMS[n]
         codes.append(course.code)
+        db.session.commit()
         for who in [student, *others]:
-            db.session.add(FinalResult(student_id=who.id, offering_id=offering.id, raw_score=Decimal(raw),
-                                       state="finalized", ja_scheme_id=scheme.id, credit_rule_id=rule.id))
-    db.session.flush()
+            make.finalized(who, offering, raw, scheme=scheme, rule=rule)
     first = db.session.query(FinalResult).filter_by(student_id=student.id).order_by(FinalResult.id).first()
     db.session.add(ResultAmendment(result_id=first.id, actor_id=registrar.id, reason="re-marked",
                                    old_raw_score=Decimal("91"), new_raw_score=Decimal("88")))
-    db.session.add(RecognisedCredit(student_id=student.id, title="JLPT N3", institution="Ташкентский университет",
-                                    ja_credits=Decimal(2)))
+    db.session.commit()
+    services.recognise_credits(student, "JLPT N3", "Ташкентский университет", Decimal(2), registrar)
     db.session.commit()
     return Cohort(program, student, registrar, codes)
