@@ -14,6 +14,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     config.load(app, overrides)
+    if app.config["PRODUCTION"]:
+        config.check_issuer_key(app)
     from lms.uploads.spooling import SpoolingRequest
     app.request_class = SpoolingRequest  # submission files go to storage in one pass, hashed on the way
     register_extensions(app)
@@ -65,6 +67,8 @@ def register_blueprints(app: Flask) -> None:
     from lms.records import export_views
     export_views.register(app)  # also registers the transcript_export job handler
     records.register(app)
+    from lms.credentials import views as credentials
+    credentials.register(app)  # /.well-known/did.json, the status list, /verify
     from lms import ops
     ops.register(app)  # /healthz for load balancers and monitors
     from lms.uploads import views as uploads

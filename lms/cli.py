@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from lms.credentials.cli import credentials_cli, keys_cli
 from lms.extensions import db
 from lms.ops import worker_health_command
 from lms.sandbox.cli import sandbox_command
@@ -16,6 +17,8 @@ courses_cli = AppGroup("courses", help="Courses as files.")
 lms_cli.add_command(courses_cli)
 lms_cli.add_command(sandbox_command)
 lms_cli.add_command(worker_health_command)
+lms_cli.add_command(keys_cli)
+lms_cli.add_command(credentials_cli)
 
 
 @courses_cli.command("import")

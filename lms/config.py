@@ -65,6 +65,10 @@ class Defaults:
     MEDIA_SECURE_LINK_SECRET: str | None = None
     UPLOAD_URL_MAX_AGE = 3600  # a presigned part URL; a part of 8 MiB on a slow line, with retries
     UPLOAD_MAX_AGE_HOURS = 48  # an unfinished upload can be resumed this long
+    # Signed credentials: the issuer's Ed25519 keys are files here (never in the database); rotated-out
+    # keys stay beside the current one so credentials they signed still verify.
+    ISSUER_KEY_DIR: str | None = None  # None: instance/issuer-keys
+    ISSUER_DID: str | None = None  # None: did:web of APP_ORIGIN, whose /.well-known/did.json we serve
 
 
 def load(app: Flask, overrides: dict | None) -> None:
@@ -93,6 +97,7 @@ def _derive(app: Flask, instance: Path) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)
     app.config["MEDIA_ROOT"] = str(Path(app.config["MEDIA_ROOT"] or root / "media"))
     app.config["COURSES_DIR"] = str(Path(app.config["COURSES_DIR"] or root / "courses"))
+    app.config["ISSUER_KEY_DIR"] = str(instance / (app.config["ISSUER_KEY_DIR"] or "issuer-keys"))
     for name in ("APP_ORIGIN", "SANDBOX_ORIGIN"):
         app.config[name] = normalize_origin(name, app.config[name])
     if app.config["STORAGE"] not in ("local", "s3"):
@@ -180,3 +185,19 @@ def _check_production(app: Flask) -> None:
             "LMS_SANDBOX_ORIGIN must be on a separate registrable domain from LMS_APP_ORIGIN "
             f"({app.config['SANDBOX_ORIGIN']} vs {app.config['APP_ORIGIN']}): a build on the same site "
             "could use the students' cookies.")
+
+
+def check_issuer_key(app: Flask) -> None:
+    """In production the app signs with a key someone made on purpose and backs up: it never makes
+    one itself, and refuses to start without one (the web app only; the sandbox signs nothing)."""
+    from lms.credentials.keys import KeyRing, NoIssuerKey
+
+    directory = app.config["ISSUER_KEY_DIR"]
+    try:
+        usable = KeyRing.load(directory).current.private_key is not None
+    except NoIssuerKey:
+        usable = False
+    if not usable:
+        raise ConfigError(
+            f"LMS_PRODUCTION is on but the issuer key directory {directory} holds no private key: run "
+            "`flask lms keys rotate` once (and back the directory up), or point LMS_ISSUER_KEY_DIR at it.")

@@ -2,6 +2,7 @@
 from lms.assignments import models as assignments  # noqa: F401
 from lms.auth import models as auth  # noqa: F401
 from lms.catalog import models as catalog  # noqa: F401
+from lms.credentials import models as credentials  # noqa: F401
 from lms.grading import models as grading  # noqa: F401
 from lms.jobs import models as jobs  # noqa: F401
 from lms.records import models as records  # noqa: F401
