@@ -30,6 +30,16 @@ class TermForm(FlaskForm):
     name = StringField(lazy_pgettext("a thing's name", "Name"), validators=[DataRequired(), Length(max=120)])
     starts_on = DateField(_l("Starts on"), validators=[DataRequired()])
     ends_on = DateField(_l("Ends on"), validators=[DataRequired()])
+    # Left empty, a term sits where most of its teaching days fall (lms/records/terms.py).
+    ja_semester = SelectField(_l("Japanese semester"), default="", validate_choice=False,
+                              choices=options([("", _l("by its teaching days")), ("前期", "前期"), ("後期", "後期")]))
+    ja_year = IntegerField(_l("Japanese academic year (年度)"), validators=[Optional(), NumberRange(min=2000, max=2100)],
+                           description=_l("Only where the teaching days do not decide it, e.g. 2026."))
+
+    def validate_ja_semester(self, field):  # a term saved without one has None, which no choice is
+        if field.data not in (None, "", "前期", "後期"):
+            from wtforms.validators import ValidationError
+            raise ValidationError(_l("Not a valid choice."))
 
     def validate_ends_on(self, field):
         if self.starts_on.data and field.data and field.data <= self.starts_on.data:

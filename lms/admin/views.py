@@ -60,6 +60,8 @@ def _save(kind: str, form, obj):
         obj.partner_id = obj.partner_id or None
     if hasattr(obj, "name_ja"):
         obj.name_ja = obj.name_ja or None
+    if hasattr(obj, "ja_semester"):
+        obj.ja_semester = obj.ja_semester or None
     db.session.add(obj)
     return obj
 

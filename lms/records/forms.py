@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.forms import options
 
@@ -26,6 +26,11 @@ class RuleForm(FlaskForm):
     mode = SelectField(_l("Rounding"), choices=options([("half_up", _l("half up")), ("up", _l("up")),
                                                         ("down", _l("down"))]))
     source = TextAreaField(_l("Source (decision, document, date)"), validators=[DataRequired(), Length(max=2000)])
+    recognised_counts = SelectField(_l("Recognised credits (認定) toward the Uzbek degree"), default="yes",
+                                    choices=options([("yes", _l("count, converted with the factor below")),
+                                                     ("no", _l("do not count"))]))
+    recognised_factor = DecimalField(_l("Factor for recognised credits"), places=6,
+                                     validators=[Optional(), NumberRange(min=0, max=10)])
 
 
 class AmendForm(FlaskForm):

@@ -71,10 +71,15 @@ def new_rule(program_id: int):
         source = latest or derive.BY_WORKLOAD
         form.name.data, form.factor.data, form.step.data = source.name, source.factor, source.step
         form.mode.data, form.source.data = source.mode, source.source
+        form.recognised_counts.data = "no" if source.recognised_factor is None else "yes"
+        form.recognised_factor.data = source.recognised_factor if source.recognised_factor is not None else source.factor
     if form.validate_on_submit():
+        counts = form.recognised_counts.data == "yes"
         row = attempt(lambda: services.new_rule_version(
             program.id, name=form.name.data, factor=form.factor.data, step=form.step.data, mode=form.mode.data,
-            source=form.source.data, actor_id=current_user.id))
+            source=form.source.data, actor_id=current_user.id,
+            recognised_factor=(form.recognised_factor.data if form.recognised_factor.data is not None
+                               else form.factor.data) if counts else None))
         if row is not None:
             flash(_("Version %(v)d of the rule saved; results finalized before keep theirs.", v=row.version),
                   "success")

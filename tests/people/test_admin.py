@@ -183,6 +183,17 @@ def test_a_duplicate_code_is_a_form_error(client, admin, make):
     assert db.session.get(Term, other.id).code == "2027-spring" and count(Term) == 2
 
 
+def test_a_registrar_may_set_a_terms_japanese_semester(client, admin):
+    data = {"code": "2027-spring", "name": "Spring 2027", "starts_on": "2027-02-01", "ends_on": "2027-06-30",
+            "ja_semester": "", "ja_year": ""}
+    assert client.post("/admin/terms/new", data=data).status_code == 302
+    term = db.session.scalar(select(Term))
+    assert (term.ja_year, term.ja_semester) == (None, None)  # 前期 of 2027 by its teaching days
+    client.post(f"/admin/terms/{term.id}", data=data | {"ja_semester": "後期", "ja_year": "2026"})
+    term = db.session.get(Term, term.id)
+    assert (term.ja_year, term.ja_semester) == (2026, "後期")
+
+
 @pytest.mark.parametrize("ends_on", ["2026-08-31", "2026-09-01"])
 def test_a_term_must_end_after_it_starts(client, admin, ends_on):
     response = client.post("/admin/terms/new", data={"code": "2026-autumn", "name": "Autumn 2026",
