@@ -147,7 +147,10 @@ def _submitted(form: VerifyForm) -> tuple[bytes | None, str | None, int]:
     """The pasted text or the uploaded file; or a message and status when there is none or it is too big."""
     upload = request.files.get(form.file.name)
     if upload is not None and upload.filename:
-        data = upload.stream.read(MAX_CREDENTIAL_BYTES + 1)
+        try:
+            data = upload.stream.read(MAX_CREDENTIAL_BYTES + 1)
+        finally:
+            upload.close()  # a large one was spooled to a temporary file
     else:
         data = (form.credential.data or "").strip().encode("utf-8")
     if len(data) > MAX_CREDENTIAL_BYTES:
