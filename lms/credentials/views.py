@@ -174,6 +174,8 @@ def verify():
     if error:
         return _render_verdict(form, None, error=error, status=status)
     verdict = services.verify(data)
+    if verdict.status != "malformed":
+        form.credential.data = ""  # "check another" starts empty; a paste that did not parse stays to fix
     return _render_verdict(form, verdict, status=400 if verdict.status == "malformed" else 200)
 
 
