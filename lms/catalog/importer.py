@@ -62,6 +62,7 @@ class CourseSpec:
     hours: int
     modules: list[ModuleSpec]
     assets: list[Path]
+    skills: list[str] = field(default_factory=list)
 
 
 class _Reader:
@@ -130,6 +131,7 @@ def read_course(directory: Path, reader: _Reader) -> CourseSpec | None:
     credits = _credits(path, data, reader)
     hours = reader.integer(path, data, "hours", 1, 2000)
     partner = reader.text(path, data, "partner", required=False, max_len=40)
+    skills = _skills(path, data, reader)
     modules = _modules(directory, path, data, reader)
     assets = _assets(directory, modules, reader)
     if None in (code, title_en, credits, hours) or modules is None:
@@ -137,7 +139,19 @@ def read_course(directory: Path, reader: _Reader) -> CourseSpec | None:
     return CourseSpec(slug=directory.name, path=directory, code=code, title_en=title_en,
                       title_ja=title_ja, summary_en=str(summary.get("en") or "").strip(),
                       summary_ja=str(summary.get("ja") or "").strip(), partner=partner,
-                      credits=credits, hours=hours, modules=modules, assets=assets)
+                      credits=credits, hours=hours, modules=modules, assets=assets, skills=skills)
+
+
+def _skills(path: Path, data: dict, reader: _Reader) -> list[str]:
+    """The skills a course teaches: the alignments of its Open Badges credential."""
+    value = data.get("skills") or []
+    if not isinstance(value, list) or not all(isinstance(x, str) and 0 < len(x.strip()) <= 120 for x in value):
+        reader.fail(path, "skills", "must be a list of skill names, each up to 120 characters")
+        return []
+    if len(value) > 30:
+        reader.fail(path, "skills", "at most 30 skills")
+        return []
+    return list(dict.fromkeys(x.strip() for x in value))
 
 
 def _load_yaml(path: Path, reader: _Reader, text: str | None = None) -> dict | None:
@@ -281,6 +295,7 @@ def apply_course(spec: CourseSpec) -> Course:
     course.title_en, course.title_ja = spec.title_en, spec.title_ja
     course.summary_en, course.summary_ja = spec.summary_en, spec.summary_ja
     course.partner_id, course.credits, course.hours = partner_id, spec.credits, spec.hours
+    course.skills = list(spec.skills)
     db.session.flush()
     _apply_modules(course, spec)
     return course

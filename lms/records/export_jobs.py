@@ -1,5 +1,10 @@
 """Cohort transcript export as a background job: every student of a program and cohort year in one
-file (CSV, a JSON array of CLR credentials, or a zip of PDFs), written to storage with progress.
+file (CSV, a zip of one signed CLR 2.0 file per student, or a zip of PDFs each with the /verify link
+of its signed CLR), written to storage with progress.
+
+Signing never happens inside an open transaction: per batch of students the credentials' status
+bits are reserved and committed, the CLRs are signed (VC-JOSE, no database), then stored and
+committed; a restart in between costs at most a batch of unused status bits.
 
 The job row is the export's only record: its payload says what to export and who asked, and the file
 lives at a key derived from the job id, so no table of its own is needed.
@@ -15,7 +20,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import io
-import json
 import multiprocessing
 import os
 import tempfile
@@ -29,16 +33,20 @@ from lms.extensions import db
 from lms.jobs import queue
 from lms.jobs.models import Job
 from lms.jobs.worker import Cancelled, JobContext, PermanentError, handler
-from lms.records import exports
+from lms.credentials import services as credentials
+from lms.credentials.models import CLR, IssuedCredential
+from lms.records import clr, exports, issuing
 from lms.storage import get_storage
 
 TRANSCRIPT_EXPORT = "transcript_export"
 FORMATS = {  # format -> (file extension, media type)
     "csv": ("csv", "text/csv; charset=utf-8"),
-    "json": ("json", "application/json"),
+    "clr": ("zip", "application/zip"),
+    "json": ("json", "application/json"),  # exports made before CLRs were signed; no longer written
     "pdf": ("zip", "application/zip"),
 }
 MAX_EXPORT_BYTES = 4 * 1024 ** 3
+SIGN_BATCH = 100  # students whose CLRs are reserved, signed and stored together
 IN_FLIGHT_PER_PROCESS = 2  # PDFs queued per process: keeps each busy while bounding memory
 
 
@@ -61,7 +69,7 @@ def media_type(job: Job) -> str:
 def download_name(job: Job) -> str:
     program = db.session.get(Program, job.payload["program_id"])
     code = program.code if program else str(job.payload["program_id"])
-    suffix = "pdf.zip" if job.payload["format"] == "pdf" else FORMATS[job.payload["format"]][0]
+    suffix = {"pdf": "pdf.zip", "clr": "clr.zip"}.get(job.payload["format"], FORMATS[job.payload["format"]][0])
     return f"transcripts-{code}-{job.payload['cohort_year']}.{suffix}"
 
 
@@ -89,11 +97,50 @@ def write_csv(ctx: JobContext, student_ids: list[int], out) -> None:
     text.detach()
 
 
-def write_json(ctx: JobContext, student_ids: list[int], out) -> None:
-    out.write(b"[")
-    for n, item in enumerate(_each(ctx, student_ids)):
-        out.write((b",\n" if n else b"\n") + json.dumps(exports.clr_credential(item), ensure_ascii=False).encode())
-    out.write(b"\n]\n")
+def _signed(ctx: JobContext, student_ids: list[int]):
+    """(transcript, its signed CLR row or None when nothing is finalized), a batch at a time."""
+    batch: list[exports.Transcript] = []
+    for n, item in enumerate(_transcripts(ctx, student_ids)):
+        batch.append(item)
+        if len(batch) == SIGN_BATCH or n + 1 == len(student_ids):
+            yield from zip(batch, _sign_batch(batch))
+            batch = []
+
+
+def _sign_batch(items: list[exports.Transcript]) -> list[IssuedCredential | None]:
+    reserved: list[tuple[IssuedCredential, dict] | None] = []
+    for item in items:
+        try:
+            document = clr.clr_document(item, {rid: row.document for rid, row in issuing.active_badges(
+                [x.result_id for x in item.record.counted_lines if x.result_id]).items()})
+        except clr.NothingToCertify:
+            reserved.append(None)
+            continue
+        row = credentials.reserve(CLR, item.student.id)
+        reserved.append((row, credentials.prepare(document, row)))
+    db.session.commit()
+    tokens = [None if r is None else (r[0].id, credentials.sign_jose(r[1])) for r in reserved]
+    rows = [None if t is None else credentials.store(t[0], token=t[1]) for t in tokens]
+    db.session.commit()
+    return rows
+
+
+def write_clr_zip(ctx: JobContext, student_ids: list[int], out) -> None:
+    """One signed CLR (VC-JOSE compact JWS) per student; students with nothing finalized yet are
+    listed in README.txt instead, since an empty CLR is invalid."""
+    skipped = []
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for n, (item, row) in enumerate(_signed(ctx, student_ids)):
+            if row is None:
+                skipped.append(item.student.student_number or str(item.student.id))
+            else:
+                archive.writestr(f"transcript-{item.student.student_number or item.student.id}.clr.jwt", row.token)
+            ctx.report((n + 1) / max(1, len(student_ids)))
+        note = ["Signed CLR 2.0 transcripts (VC-JOSE, application/vc+jwt), one per student.",
+                "Check any of them at the issuer's /verify page or with `flask lms credentials verify FILE`."]
+        if skipped:
+            note += ["", "No finalized results yet, so no transcript was signed for:", *skipped]
+        archive.writestr("README.txt", "\n".join(note) + "\n")
 
 
 def pdf_processes() -> int:
@@ -133,8 +180,9 @@ def _pdfs_in_pool(ctx: JobContext, student_ids: list[int], processes: int):
         return name, pdf
 
     try:
-        for item in _transcripts(ctx, student_ids):
-            pending.append((_pdf_name(item), pool.submit(pdf_render.html_to_pdf, transcript_html(item))))
+        for item, row in _signed(ctx, student_ids):
+            html = transcript_html(item, verify_url=issuing.verify_url(row) if row else None)
+            pending.append((_pdf_name(item), pool.submit(pdf_render.html_to_pdf, html)))
             if len(pending) >= processes * IN_FLIGHT_PER_PROCESS:
                 yield oldest()
         while pending:
@@ -157,11 +205,12 @@ def write_pdf_zip(ctx: JobContext, student_ids: list[int], out) -> None:
             for name, pdf in _pdfs_in_pool(ctx, student_ids, processes):
                 archive.writestr(name, pdf)
         else:  # one core: starting a process would only add its start-up
-            for item in _each(ctx, student_ids):
-                archive.writestr(_pdf_name(item), render_pdf(item))
+            for n, (item, row) in enumerate(_signed(ctx, student_ids)):
+                archive.writestr(_pdf_name(item), render_pdf(item, issuing.verify_url(row) if row else None))
+                ctx.report((n + 1) / max(1, len(student_ids)))
 
 
-WRITERS = {"csv": write_csv, "json": write_json, "pdf": write_pdf_zip}
+WRITERS = {"csv": write_csv, "clr": write_clr_zip, "pdf": write_pdf_zip}
 
 
 @handler(TRANSCRIPT_EXPORT)

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import io
-import json
 
-from flask import (Blueprint, Flask, abort, jsonify, redirect, render_template, request, send_file,
+from flask import (Blueprint, Flask, abort, flash, jsonify, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -20,11 +19,11 @@ from lms.extensions import db
 from lms.forms import options
 from lms.jobs.models import Job, JobState
 from lms.loading import load_or_404
-from lms.records import export_jobs, exports
+from lms.records import clr, export_jobs, exports, issuing
 from lms.storage.delivery import deliver
 
 bp = Blueprint("record_exports", __name__)
-STUDENT_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8", "json": "application/ld+json"}
+STUDENT_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8", "jwt": "application/vc+jwt"}
 
 
 # Permission checks for exports (lms/records/permissions.py is being written in parallel; these two
@@ -46,24 +45,39 @@ def _attachment(data: bytes, mimetype: str, name: str):
     return response
 
 
-@bp.route("/records/students/<int:student_id>/transcript.<any(pdf, csv, json):fmt>")
+def _record_page(student: User):
+    if can_manage_exports(current_user):
+        return redirect(url_for("records.student", student_id=student.id))
+    return redirect(url_for("records.me"))
+
+
+@bp.route("/records/students/<int:student_id>/transcript.<any(pdf, csv, jwt):fmt>")
 @login_required
 def student_transcript(student_id: int, fmt: str):
+    """CSV as it is; the CLR 2.0 transcript signed (VC-JOSE); the PDF with the /verify link and QR
+    code of a signed CLR issued with it (when there is a finalized result to sign)."""
     student = load_or_404(User, student_id, can_export_transcript)
     if student.role != Role.STUDENT:
         abort(404)
     item = exports.transcript(student.id)
+    name = f"transcript-{student.student_number or student.id}"
     if fmt == "csv":
         out = io.StringIO()
         exports.write_csv(out, [item])
-        data = out.getvalue().encode("utf-8")
-    elif fmt == "json":
-        data = json.dumps(exports.clr_credential(item), ensure_ascii=False, indent=2).encode("utf-8")
-    else:
-        from lms.records.exports_pdf import render_pdf
+        return _attachment(out.getvalue().encode("utf-8"), STUDENT_FORMATS[fmt], f"{name}.csv")
+    from lms.records.exports_pdf import render_pdf
 
-        data = render_pdf(item)
-    return _attachment(data, STUDENT_FORMATS[fmt], f"transcript-{student.student_number or student.id}.{fmt}")
+    try:
+        issued = issuing.signed_transcript(item)
+    except clr.NothingToCertify as exc:
+        if fmt == "jwt":
+            flash(exc.message, "error")
+            return _record_page(student)
+        issued = None  # a PDF of a record with nothing finalized yet: shown, but nothing to verify
+    data = issued.token.encode() if fmt == "jwt" else render_pdf(
+        item, verify_url=issuing.verify_url(issued) if issued else None)
+    db.session.commit()
+    return _attachment(data, STUDENT_FORMATS[fmt], f"{name}.clr.jwt" if fmt == "jwt" else f"{name}.pdf")
 
 
 class CohortExportForm(FlaskForm):
@@ -84,7 +98,8 @@ def cohort_exports():
     form = CohortExportForm()
     form.program.choices = options((p.id, f"{p.code} — {p.name_en}")
                                    for p in db.session.scalars(select(Program).order_by(Program.code)))
-    form.format.choices = options([("csv", "CSV"), ("json", "CLR 2.0 JSON"), ("pdf", _l("PDF transcripts (zip)"))])
+    form.format.choices = options([("csv", "CSV"), ("clr", _l("CLR 2.0, signed (zip, one file per student)")),
+                                   ("pdf", _l("PDF transcripts (zip)"))])
     if form.validate_on_submit():
         job = export_jobs.start_export(form.program.data, form.cohort_year.data, form.format.data, current_user.id)
         db.session.commit()

@@ -1,16 +1,16 @@
-"""Transcript exports as CSV and as a 1EdTech CLR 2.0 credential, both built from `student_record`.
+"""Transcripts as CSV, and what every export format is built from (`Transcript`).
 
 Every figure comes from `record.student_record`, the one place that derives them, so the CSV, the
-CLR JSON and the PDF (exports_pdf.py) of a student cannot disagree.
+signed CLR (clr.py, issuing.py) and the PDF (exports_pdf.py) of a student cannot disagree. Results
+not finalized yet appear only as "pending" rows with no figures counted; totals are the sums of
+the finalized lines.
 """
 from __future__ import annotations
 
 import csv
 import io
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TextIO
 
@@ -22,14 +22,6 @@ from lms.records.record import Line, StudentRecord, student_record, student_reco
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-ISSUER_URL = "https://jdu.uz/"
-CONTEXTS = [
-    "https://www.w3.org/ns/credentials/v2",
-    "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
-    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-]
-CLR_SCHEMA = "https://purl.imsglobal.org/spec/clr/v2p0/schema/json/clr_v2p0_clrcredential_schema.json"
-OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 
 
 @dataclass
@@ -69,7 +61,14 @@ def figure(value: Decimal | int | None) -> str:
 
 # --- CSV -------------------------------------------------------------------------------------------
 
+def row_type(line: Line) -> str:
+    if not line.counted:
+        return "pending"
+    return "recognised" if line.recognised else "result"
+
+
 CSV_COLUMNS: list[tuple[str, callable]] = [
+    ("row_type", lambda t, x: row_type(x)),
     ("student_number", lambda t, x: t.student.student_number or ""),
     ("name_latin", lambda t, x: t.student.name_latin),
     ("name_kana", lambda t, x: t.student.name_kana or ""),
@@ -85,6 +84,7 @@ CSV_COLUMNS: list[tuple[str, callable]] = [
     ("raw_score", lambda t, x: figure(x.raw)),
     ("letter", lambda t, x: x.letter or ""),
     ("gpa_points", lambda t, x: figure(x.gpa_points)),
+    ("gpa_scale", lambda t, x: figure(x.gpa_scale)),
     ("ja_scheme", lambda t, x: x.ja_scheme),
     ("uz_credits", lambda t, x: figure(x.uz_credits)),
     ("uz_grade", lambda t, x: figure(x.uz_grade)),
@@ -93,8 +93,11 @@ CSV_COLUMNS: list[tuple[str, callable]] = [
     ("recognised", lambda t, x: "yes" if x.recognised else "no"),
     ("state", lambda t, x: x.state),
     ("amended", lambda t, x: "yes" if x.amended else "no"),
+    ("ja_required", lambda t, x: ""),
+    ("uz_required", lambda t, x: ""),
 ]
 CSV_HEADER = [name for name, _ in CSV_COLUMNS]
+_STUDENT = ("student_number", "name_latin", "name_kana")
 
 
 def neutralise(value: object) -> str:
@@ -103,9 +106,27 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def _summary_row(item: Transcript, kind: str, **values) -> list[str]:
+    row = dict.fromkeys(CSV_HEADER, "")
+    row.update({name: fn(item, None) for name, fn in CSV_COLUMNS if name in _STUDENT}, row_type=kind, **values)
+    return [neutralise(row[name]) for name in CSV_HEADER]
+
+
 def csv_rows(item: Transcript) -> Iterator[list[str]]:
+    """A row per result (pending ones marked), then the totals: one "total" row (credits toward both
+    degrees, the Uzbek averages) and one "gpa" row per GPA scale. A student with no results yet
+    still has the total row."""
     for line in item.record.lines:
         yield [neutralise(fn(item, line)) for _, fn in CSV_COLUMNS]
+    t, record = item.record.totals, item.record
+    yield _summary_row(item, "total", title_en="Total (finalized results and recognised credits)",
+                       ja_credits=figure(t.ja_credits), ja_required=record.ja_required,
+                       uz_credits=figure(t.uz_credits), uz_required=record.uz_required,
+                       uz_grade=figure(t.uz_average), uz_score=figure(t.uz_score), credit_rule="",
+                       recognised=figure(t.ja_recognised))
+    for g in t.ja_gpas:
+        yield _summary_row(item, "gpa", title_en=f"GPA on the {figure(g.scale)}-point scale",
+                           ja_credits=figure(g.credits), gpa_points=figure(g.gpa), gpa_scale=figure(g.scale))
 
 
 def write_csv(out: TextIO, items: Iterable[Transcript]) -> None:
@@ -121,117 +142,3 @@ def student_csv(student_id: int) -> bytes:
     out = io.StringIO()
     write_csv(out, [transcript(student_id)])
     return out.getvalue().encode("utf-8")
-
-
-# --- CLR 2.0 ---------------------------------------------------------------------------------------
-# Unsigned: these credentials carry no `proof`. They are a faithful, machine-readable copy of the
-# record for the student and receiving institutions; signing (a DataIntegrityProof or VC-JWT with
-# the university's key) is a separate step that needs key management we do not have yet.
-
-def issuer_profile() -> dict:
-    return {"id": ISSUER_URL, "type": ["Profile"], "name": "Japan Digital University",
-            "url": ISSUER_URL, "description": "Japan Digital University (JDU), Tashkent, Uzbekistan"}
-
-
-def _datetime(day: date | None, end: bool = False) -> str | None:
-    if day is None:
-        return None
-    moment = datetime.combine(day, time(23, 59, 59) if end else time(0, 0, 0), tzinfo=UTC)
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _student_identifier(student: User) -> list[dict]:
-    return [{"type": "IdentityObject", "hashed": False, "identityHash": student.student_number or str(student.id),
-             "identityType": "sisSourcedId"}]
-
-
-def _result_descriptions(achievement_id: str, line: Line) -> list[dict]:
-    def description(key: str, name: str, result_type: str, **extra) -> dict:
-        return {"id": f"{achievement_id}#{key}", "type": ["ResultDescription"], "name": name,
-                "resultType": result_type, **extra}
-
-    return [
-        description("ja-letter", f"Japanese letter grade ({line.ja_scheme})", "LetterGrade",
-                    allowedValue=["S", "A", "B", "C", "F"]),
-        description("ja-gpa-points", f"Japanese GPA points ({line.ja_scheme})", "GradePointAverage"),
-        description("uz-grade", "Uzbek 5-point grade", "ext:UzbekFivePointGrade", valueMin="2", valueMax="5"),
-        description("uz-score", "Uzbek 100-point score", "ScaledScore", valueMin="0", valueMax="100"),
-        description("uz-credits", f"Uzbek credits ({line.credit_rule})", "ext:UzbekCredits"),
-    ]
-
-
-def _results(achievement_id: str, line: Line) -> list[dict]:
-    values = [("ja-letter", line.letter), ("ja-gpa-points", figure(line.gpa_points)),
-              ("uz-grade", figure(line.uz_grade)), ("uz-score", figure(line.raw)),
-              ("uz-credits", figure(line.uz_credits))]
-    return [{"type": ["Result"], "resultDescription": f"{achievement_id}#{key}", "value": value}
-            for key, value in values if value]
-
-
-def _term_label(line: Line) -> str:
-    return (f"{line.term_name} ({line.ja_year}年度 {line.ja_semester}; "
-            f"{line.uz_year} semester {line.uz_semester})")
-
-
-def achievement_credential(item: Transcript, line: Line, issued: str) -> dict:
-    """One course result as an Open Badges 3.0 AchievementCredential (unsigned)."""
-    code = line.course_code
-    achievement_id = f"{ISSUER_URL}courses/{code}" if not line.recognised else f"urn:uuid:{uuid.uuid4()}"
-    achievement = {
-        "id": achievement_id, "type": ["Achievement"], "achievementType": "Course", "humanCode": code,
-        "name": line.title_en, "description": line.title_ja or line.title_en,  # the Japanese title
-        "criteria": {"narrative": "Recognised credits (認定)" if line.recognised else
-                     f"Completion of {code} with a passing final result"},
-        "creditsAvailable": float(line.ja_credits),
-        "resultDescription": [] if line.recognised else _result_descriptions(achievement_id, line),
-    }
-    subject = {
-        "type": ["AchievementSubject"], "identifier": _student_identifier(item.student),
-        "achievement": achievement, "creditsEarned": float(line.ja_credits if line.ja_passed or line.recognised
-                                                           else Decimal(0)),
-        "term": _term_label(line),
-    }
-    if not line.recognised:
-        subject["result"] = _results(achievement_id, line)
-    if line.term_starts_on:
-        subject["activityStartDate"] = _datetime(line.term_starts_on)
-        subject["activityEndDate"] = _datetime(line.term_ends_on, end=True)
-    return {
-        "@context": CONTEXTS[:1] + CONTEXTS[2:],
-        "id": f"urn:uuid:{uuid.uuid4()}",
-        "type": ["VerifiableCredential", "AchievementCredential"],
-        "name": f"{code} {line.title_en}",
-        "issuer": issuer_profile(),
-        "validFrom": issued,
-        "credentialSubject": subject,
-        "credentialSchema": [{"id": OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
-    }
-
-
-def clr_credential(item: Transcript, *, now: datetime | None = None) -> dict:
-    """The whole record as a CLR 2.0 ClrCredential bundling one AchievementCredential per result.
-
-    Unsigned (no `proof`): see the note above. Totals and both degrees' requirements travel in the
-    description, since ClrSubject has no place of its own for them.
-    """
-    issued = (now or datetime.now(UTC)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    student, totals = item.student, item.record.totals
-    summary = (f"Japanese credits {figure(totals.ja_credits)}/{item.record.ja_required}, "
-               f"GPA {figure(totals.ja_gpa) or '-'}; Uzbek credits {figure(totals.uz_credits)}/"
-               f"{item.record.uz_required}, 5-point average {figure(totals.uz_average) or '-'}, "
-               f"100-point average {figure(totals.uz_score) or '-'}")
-    return {
-        "@context": CONTEXTS,
-        "id": f"urn:uuid:{uuid.uuid4()}",
-        "type": ["VerifiableCredential", "ClrCredential"],
-        "name": f"Transcript of {student.name_latin}" + (f" ({student.name_kana})" if student.name_kana else ""),
-        "description": summary,
-        "issuer": issuer_profile(),
-        "validFrom": issued,
-        "credentialSubject": {
-            "type": ["ClrSubject"],
-            "identifier": _student_identifier(student),
-            "verifiableCredential": [achievement_credential(item, line, issued) for line in item.record.lines],
-        },
-        "credentialSchema": [{"id": CLR_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
-    }

@@ -34,17 +34,26 @@ def course_row(x: Line) -> str:
         x.state + (" (amended)" if x.amended else ""), [x.ja_scheme, x.credit_rule]])
 
 
-def transcript_html(item: Transcript, *, now: datetime | None = None) -> str:
+def verify_qr(url: str) -> str:
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=0)
+
+
+def transcript_html(item: Transcript, *, now: datetime | None = None, verify_url: str | None = None) -> str:
+    """`verify_url`: the /verify link of the signed CLR issued with this PDF, printed with its QR code."""
     return render_template("records/transcript_pdf.html", student=item.student, record=item.record,
                            totals=item.record.totals, figure=figure, header=COLUMNS.lines(HEADER),
-                           rows=[course_row(x) for x in item.record.lines],
+                           rows=[course_row(x) for x in item.record.counted_lines],
+                           pending_rows=[course_row(x) for x in item.record.pending_lines],
+                           verify_url=verify_url, verify_qr=verify_qr(verify_url) if verify_url else None,
                            cjk_font=cjk_font.FONT.as_uri() if cjk_font.FONT.exists() else None,
                            cjk_family=cjk_font.FAMILY,
                            issued=(now or datetime.now(UTC)).date().isoformat())
 
 
-def render_pdf(item: Transcript) -> bytes:
-    return html_to_pdf(transcript_html(item))
+def render_pdf(item: Transcript, verify_url: str | None = None) -> bytes:
+    return html_to_pdf(transcript_html(item, verify_url=verify_url))
 
 
 def student_pdf(student_id: int) -> bytes:

@@ -245,11 +245,15 @@ def finalize_offering(offering: Offering, actor_id: int) -> list[FinalResult]:
         result.frozen = snapshot.freeze(result, scheme, rule)
         result.finalized_by_id, result.finalized_at, result.state = actor_id, now, ResultState.FINALIZED
     db.session.flush()
+    from lms.records import issuing  # the badges of passed courses are signed by a job
+
+    issuing.enqueue_badges([r.id for r in pending])
     return pending
 
 
 def amend_result(result: FinalResult, new_raw: Decimal | None, reason: str, actor_id: int) -> ResultAmendment:
-    """Correct a finalized result with an amendment row; the result itself never changes.
+    """Correct a finalized result with an amendment row; the result itself never changes. Its
+    Open Badges credential is revoked and a new one queued.
 
     Raises DomainError without a reason, with a score outside 0–100, on an open result (submit it
     again instead) or when the score is unchanged."""
@@ -266,6 +270,9 @@ def amend_result(result: FinalResult, new_raw: Decimal | None, reason: str, acto
     db.session.add(amendment)
     db.session.flush()
     db.session.expire(result, ["amendments"])
+    from lms.records import issuing
+
+    issuing.supersede_badge(result, amendment.reason, actor_id)
     return amendment
 
 

@@ -21,7 +21,7 @@ def test_one_row_per_result_with_both_systems(app, make):
     cohort = transcript_data.build(make)
     rows = parse(exports.student_csv(cohort.student.id))
     assert list(rows[0]) == exports.CSV_HEADER
-    by_code = {row["course_code"]: row for row in rows}
+    by_code = {row["course_code"]: row for row in rows if row["row_type"] in ("result", "recognised")}
     assert set(by_code) == {*cohort.codes, "認定"}
     first = by_code[cohort.codes[0]]
     assert first["name_latin"] == "Gʻulom Oʻrinov" and first["name_kana"] == "グロム・オリノフ"
@@ -44,10 +44,45 @@ def test_formula_cells_are_neutralised(app, make, title):
     db.session.add(FinalResult(student_id=student.id, offering_id=offering.id, raw_score=Decimal(70)))
     db.session.commit()
     row = parse(exports.student_csv(student.id))[0]
-    assert row["title_en"] == "'" + title
+    assert row["title_en"] == "'" + title and row["row_type"] == "pending"
 
 
 def test_plain_values_are_left_alone():
     assert exports.neutralise("Game Design") == "Game Design"
     assert exports.neutralise("1.5") == "1.5"
     assert exports.neutralise("-") == "'-"
+
+
+def test_the_csv_carries_the_totals_and_they_add_up(app, make):
+    cohort = transcript_data.build(make)
+    rows = parse(exports.student_csv(cohort.student.id))
+    lines = [r for r in rows if r["row_type"] in ("result", "recognised")]
+    (total,) = [r for r in rows if r["row_type"] == "total"]
+    assert (total["ja_credits"], total["ja_required"], total["uz_required"]) == ("8", "124", "240")
+    earned = sum(Decimal(r["ja_credits"]) for r in lines if r["row_type"] == "recognised" or r["letter"] != "F")
+    assert Decimal(total["ja_credits"]) == earned
+    assert Decimal(total["uz_credits"]) == sum(Decimal(r["uz_credits"]) for r in lines)
+    (gpa,) = [r for r in rows if r["row_type"] == "gpa"]
+    assert (gpa["gpa_scale"], gpa["gpa_points"]) == ("4", exports.figure(
+        exports.transcript(cohort.student.id).record.totals.ja_gpa))
+    assert total["uz_grade"] and total["uz_score"]  # the Uzbek 5-point and 100-point averages
+
+
+def test_a_student_without_results_still_has_a_row(app, make):
+    student = make.user(Role.STUDENT, student_number="JDU26050")
+    rows = parse(exports.student_csv(student.id))
+    assert [(r["row_type"], r["student_number"], r["ja_credits"], r["uz_credits"]) for r in rows] == [
+        ("total", "JDU26050", "0", "0")]
+
+
+def test_pending_results_are_marked_and_never_counted(app, make):
+    cohort = transcript_data.build(make)
+    open_offering = make.offering(make.course(credits=Decimal(6)), students=[cohort.student])
+    db.session.add(FinalResult(student_id=cohort.student.id, offering_id=open_offering.id, raw_score=Decimal(99),
+                               state="submitted"))
+    db.session.commit()
+    rows = parse(exports.student_csv(cohort.student.id))
+    (pending,) = [r for r in rows if r["row_type"] == "pending"]
+    assert pending["state"] == "submitted"
+    (total,) = [r for r in rows if r["row_type"] == "total"]
+    assert total["ja_credits"] == "8"  # the 6 pending credits are not in it
