@@ -1,6 +1,8 @@
 """Partner grade import: a CSV from a partner university, previewed, then approved all or nothing.
 
-Columns: student_number, course_code, score. The score is a number from 0 to 100, or a letter of
+Columns: student_number, course_code, score, and optionally term (the term's code, e.g.
+2026-autumn), which picks the offering when a student is enrolled in two offerings of one course (a
+retake); without it the student's only offering of that course is meant. The score is a number from 0 to 100, or a letter of
 the course's partner scheme (S/A/B/C/F in the standard bands), which stands for the lowest score of
 its band (S → 90, A → 80, B → 70, C → 60, F → 0), since a partner that sends only letters tells us
 no more than that. The offering is the one of that course the student is enrolled in.
@@ -14,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
-from lms.catalog.models import Course, Enrollment, Offering
+from lms.catalog.models import Course, Enrollment, Offering, Term
 from lms.extensions import db
 from lms.people.csv_import import CsvRejected, RowError, read_csv
 from lms.records import services
@@ -22,6 +24,7 @@ from lms.records.models import FinalResult, ResultState
 from lms.records.versions import latest_schemes, scheme_value
 
 COLUMNS = ["student_number", "course_code", "score"]
+OPTIONAL_COLUMNS = ["term"]
 
 
 @dataclass
@@ -51,6 +54,8 @@ def check(data: bytes, max_rows: int) -> list[ImportRow]:
         User.role == Role.STUDENT, User.student_number.in_({r["student_number"] for _l, r in rows})))}
     courses = {c.code: c for c in db.session.scalars(select(Course).where(
         Course.code.in_({r["course_code"] for _l, r in rows})))}
+    term_codes = {r.get("term", "") for _l, r in rows} - {""}
+    terms = {t.code: t for t in db.session.scalars(select(Term).where(Term.code.in_(term_codes)))} if term_codes else {}
     enrolled: dict[tuple[int, int], list[Offering]] = {}
     if students and courses:
         for student_id, offering in db.session.execute(
@@ -64,24 +69,31 @@ def check(data: bytes, max_rows: int) -> list[ImportRow]:
     seen: set[tuple[str, str]] = set()
     errors, out = [], []
     for line, row in rows:
-        number, code = row["student_number"], row["course_code"]
+        number, code, term_code = row["student_number"], row["course_code"], row.get("term", "")
         student, course = students.get(number), courses.get(code)
         problems = []
+        if term_code and term_code not in terms:
+            problems.append(_("no term with code %(t)s", t=term_code))
         if student is None:
             problems.append(_("no student with number %(n)s", n=number))
         if course is None:
             problems.append(_("no course with code %(c)s", c=code))
-        if (number, code) in seen:
+        if (number, code, term_code) in seen:
             problems.append(_("%(n)s and %(c)s appear twice in the file", n=number, c=code))
-        seen.add((number, code))
+        seen.add((number, code, term_code))
         raw = _score(row["score"], course, schemes) if course else None
         if course and raw is None:
             problems.append(_("score must be 0–100 or a letter of the scheme, not “%(s)s”", s=row["score"]))
         offerings = enrolled.get((student.id, course.id), []) if student and course else []
-        if student and course and not offerings:
+        if term_code in terms:
+            offerings = [o for o in offerings if o.term_id == terms[term_code].id]
+            if student and course and not offerings:
+                problems.append(_("%(n)s is not enrolled in %(c)s in term %(t)s", n=number, c=code, t=term_code))
+        elif student and course and not offerings:
             problems.append(_("%(n)s is not enrolled in an offering of %(c)s", n=number, c=code))
         if len(offerings) > 1:
-            problems.append(_("%(n)s is enrolled in several offerings of %(c)s", n=number, c=code))
+            problems.append(_("%(n)s is enrolled in several offerings of %(c)s: add a term column with the "
+                              "term's code", n=number, c=code))
         existing = results.get((student.id, offerings[0].id)) if len(offerings) == 1 else None
         if existing is not None and existing.state == ResultState.FINALIZED:
             problems.append(_("the result of %(n)s in %(c)s is already finalized", n=number, c=code))

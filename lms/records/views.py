@@ -179,7 +179,7 @@ def partner_grades():
             approve = ApproveImportForm(formdata=None, payload=base64.b64encode(data).decode())
     status = 400 if errors or form.errors else 200
     return render_template("records/import.html", form=form, errors=errors, rows=rows, approve=approve,
-                           columns=partner_import.COLUMNS), status
+                           columns=partner_import.COLUMNS, optional_columns=partner_import.OPTIONAL_COLUMNS), status
 
 
 @bp.route("/import/approve", methods=["POST"])
@@ -196,7 +196,8 @@ def approve_partner_grades():
     except CsvRejected as exc:  # something changed since the preview
         db.session.rollback()
         return render_template("records/import.html", form=CsvUploadForm(), errors=exc.errors, rows=None,
-                               approve=None, columns=partner_import.COLUMNS), 400
+                               approve=None, columns=partner_import.COLUMNS,
+                               optional_columns=partner_import.OPTIONAL_COLUMNS), 400
     db.session.commit()
     flash(_("%(n)d partner results submitted; finalize them on each offering's page.", n=len(results)), "success")
     return redirect(url_for("records.partner_grades"))

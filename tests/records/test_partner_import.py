@@ -79,3 +79,26 @@ def test_only_registrars_import(client, auth, make):
     auth.login(world.instructor)
     assert client.get("/records/import").status_code == 403
     assert client.post("/records/import/approve", data={"payload": "eA=="}).status_code == 403
+
+
+def test_a_term_column_picks_one_of_two_offerings_of_a_course(client, auth, make):
+    world = World(make, students=1)
+    (student,) = world.students
+    retake = make.offering(world.course, students=[student])  # the same course again, another term
+    db.session.commit()
+    code = world.course.code
+    auth.login(world.registrar)
+    without = upload(client, f"student_number,course_code,score\n{student.student_number},{code},85\n")
+    assert "add a term column" in without.get_data(as_text=True) and count_results() == 0
+    page = upload(client, "student_number,course_code,score,term\n"
+                          f"{student.student_number},{code},85,{retake.term.code}\n"
+                          f"{student.student_number},{code},70,{world.offering.term.code}\n"
+                          f"{student.student_number},{code},70,no-such-term\n")
+    text = page.get_data(as_text=True)
+    assert "no term with code no-such-term" in text and count_results() == 0
+    ok = upload(client, "student_number,course_code,score,term\n"
+                        f"{student.student_number},{code},85,{retake.term.code}\n")
+    payload = ok.get_data(as_text=True).split('name="payload" type="hidden" value="')[1].split('"')[0]
+    client.post("/records/import/approve", data={"payload": payload})
+    (result,) = db.session.scalars(select(FinalResult)).all()
+    assert result.offering_id == retake.id and result.raw_score == Decimal(85)
