@@ -1,14 +1,17 @@
 """Transcript export benchmark: 600 students x 40 course results in a throwaway SQLite database.
 
 Prints the time to compute every student's record (`record.student_records`, one batch), to export the cohort
-as CSV and as CLR 2.0 JSON (each including its own record computations, as the export job does),
+as CSV and as signed CLR 2.0 transcripts (the export job's zip: status bits reserved, each CLR signed
+with VC-JOSE, stored; each including its own record computations, as the job does), the signed
+Open Badges 3.0 batch of passed courses (eddsa-rdfc-2022, the badge job; a sample, per badge,
+beside bare Ed25519 on the same bytes and the whole cohort's figure extrapolated),
 the PDF time per student on three paths (one student at a time, as the download of one transcript
 does; the cohort export job's zip of PDFs in one process; the same job with its process pool), and
 peak memory. Every PDF line gives wall time and CPU time per student; the pool's CPU time adds its
-worker processes' (their start-up included). Targets (issue 6): records + CSV + CLR < 10 s, PDF
-<= 0.2 s per student. Run from the project root:
+worker processes' (their start-up included). Targets: records + CSV + signed CLR < 10 s (issue 14),
+PDF <= 0.2 s per student (issue 6). Run from the project root:
 
-    .venv/bin/python bench/transcripts.py [--students 600] [--courses 40] [--pdf-sample 20] [--pdf-cohort 100] [--processes N]
+    .venv/bin/python bench/transcripts.py [--students 600] [--courses 40] [--badges 1000] [--pdf-sample 20] [--pdf-cohort 100] [--processes N]
 """
 from __future__ import annotations
 
@@ -35,7 +38,9 @@ def build(app, students: int, courses: int) -> int:
     from lms.auth.models import User
     from lms.catalog.models import Course, Offering, PartnerUniversity, Program, Term
     from lms.extensions import db
+    from lms.records import snapshot
     from lms.records.models import CreditRule, FinalResult, JapaneseGradeScheme
+    from types import SimpleNamespace
 
     rng = random.Random(6)
     partner = PartnerUniversity(code="kgt", name_en="Kansai", name_ja="関西大学")
@@ -47,7 +52,8 @@ def build(app, students: int, courses: int) -> int:
     scheme = JapaneseGradeScheme(partner_id=partner.id, version=1, name="Kansai GPA",
                                  bands=[["90", "S"], ["80", "A"], ["70", "B"], ["60", "C"], ["0", "F"]],
                                  points={"S": "4", "A": "3", "B": "2", "C": "1", "F": "0"}, passing=["S", "A", "B", "C"])
-    rule = CreditRule(program_id=program.id, version=1, name="By workload", factor=Decimal("1.5"), source="JDU")
+    rule = CreditRule(program_id=program.id, version=1, name="By workload", factor=Decimal("1.5"), source="JDU",
+                      recognised_factor=Decimal("1.5"))
     db.session.add_all([scheme, rule])
     db.session.flush()
     terms = []
@@ -74,18 +80,59 @@ def build(app, students: int, courses: int) -> int:
          "session_token": f"tok{n:06d}", "student_number": f"JDU{n:05d}", "program_id": program.id,
          "cohort_year": 2026} for n in range(students)])
     ids = list(db.session.scalars(User.__table__.select().with_only_columns(User.id).order_by(User.id)))
-    db.session.execute(FinalResult.__table__.insert(), [
-        {"student_id": sid, "offering_id": o.id, "raw_score": Decimal(rng.randint(4500, 10000)) / 100,
-         "state": "finalized", "source": "gradebook", "ja_scheme_id": scheme.id, "credit_rule_id": rule.id,
-         "uz_scale_version": 1} for sid in ids for o in offerings])
+    db.session.flush()
+    for o in offerings:
+        db.session.refresh(o)
+
+    def row(sid, o):
+        raw = Decimal(rng.randint(4500, 10000)) / 100
+        frozen = snapshot.freeze(SimpleNamespace(offering=o, raw_score=raw), scheme, rule)  # as finalization does
+        return {"student_id": sid, "offering_id": o.id, "raw_score": raw, "state": "finalized", "source": "gradebook",
+                "ja_scheme_id": scheme.id, "credit_rule_id": rule.id, "uz_scale_version": 1, "frozen": frozen}
+
+    db.session.execute(FinalResult.__table__.insert(), [row(sid, o) for sid in ids for o in offerings])
     db.session.commit()
     return program.id
+
+
+def badge_sample(n: int) -> list[int]:
+    """Passed results (JP letter not F): the badge job signs those only."""
+    from sqlalchemy import select
+
+    from lms.extensions import db
+    from lms.records.models import FinalResult
+
+    ids = list(db.session.scalars(select(FinalResult.id).where(FinalResult.raw_score >= 60).order_by(FinalResult.id)))
+    return ids[:n] if n else ids
+
+
+def passed_results() -> int:
+    return len(badge_sample(0))
+
+
+def bare_sign_per_badge(result_ids: list[int]) -> float:
+    """The physical limit: Ed25519 over the stored badges' JSON bytes, no canonicalization."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from sqlalchemy import select
+
+    from lms.credentials.models import IssuedCredential
+    from lms.extensions import db
+
+    key = Ed25519PrivateKey.generate()
+    blobs = [json.dumps(d, ensure_ascii=False).encode() for d in db.session.scalars(
+        select(IssuedCredential.document).where(IssuedCredential.result_id.in_(result_ids)))]
+    start = time.process_time()
+    for _ in range(20):
+        for blob in blobs:
+            key.sign(blob)
+    return (time.process_time() - start) / (20 * len(blobs))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=600)
     parser.add_argument("--courses", type=int, default=40)
+    parser.add_argument("--badges", type=int, default=1000, help="passed results signed as Open Badges (0: all)")
     parser.add_argument("--pdf-sample", type=int, default=20, help="students rendered one at a time")
     parser.add_argument("--pdf-cohort", type=int, default=100,
                         help="students in the export job's PDF zip (0: the whole cohort)")
@@ -98,7 +145,7 @@ def main() -> None:
     from benchlib import migrated_app
     from lms.extensions import db
     from lms.jobs.worker import JobContext
-    from lms.records import export_jobs, exports
+    from lms.records import export_jobs, exports, issuing
     from lms.records.exports_pdf import render_pdf
     from lms.records.record import student_records
 
@@ -130,16 +177,23 @@ def main() -> None:
                 # The export job's path: a batch of students per few queries.
                 yield from exports.transcripts(ids)
 
-            t_records = timed(lambda: student_records(ids))
-            t_csv = timed(lambda: exports.write_csv(io.StringIO(), each()))
-            t_clr = timed(lambda: [json.dumps(exports.clr_credential(item), ensure_ascii=False) for item in each()])
+            t_records = timed(lambda: student_records(ids), "records")
+            t_csv = timed(lambda: exports.write_csv(io.StringIO(), each()), "csv")
+            ctx = JobContext(job_id=0, attempt=1, payload={}, worker_id="bench")
+            with tempfile.TemporaryFile() as out:
+                t_clr = timed(lambda: export_jobs.write_clr_zip(ctx, ids, out), "clr")
+                clr_mb = out.tell() / 1024 ** 2
+            badges = badge_sample(args.badges)
+            t_badges = timed(lambda: issuing.issue_badges(JobContext(0, 1, {"result_ids": badges}, "bench")),
+                             "badges")
+            limit_sign = bare_sign_per_badge(badges[:50])
+            passed_total = passed_results()
             render_pdf(exports.transcript(ids[0]))  # font loading, once per worker process
             sample = ids[:args.pdf_sample]
             sizes = []
             t_pdf = timed(lambda: sizes.extend(len(render_pdf(exports.transcript(sid))) for sid in sample),
                           "pdf") / len(sample)
             cohort = ids[:args.pdf_cohort] if args.pdf_cohort else ids
-            ctx = JobContext(job_id=0, attempt=1, payload={}, worker_id="bench")
             app.config["EXPORT_PROCESSES"] = 1
             with tempfile.TemporaryFile() as out:
                 t_zip = timed(lambda: export_jobs.write_pdf_zip(ctx, cohort, out), "zip") / len(cohort)
@@ -156,10 +210,18 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
           f"Python {platform.python_version()}")
     print(f"cohort: {len(ids)} students x {args.courses} results = {len(ids) * args.courses} results")
-    print(f"{'records (all students, one batch)':40} {t_records:8.2f} s")
-    print(f"{'CSV export (records + CSV)':40} {t_csv:8.2f} s")
-    print(f"{'CLR export (records + CLR JSON)':40} {t_clr:8.2f} s")
-    print(f"{'records + CSV + CLR':40} {total:8.2f} s   target < 10 s: {'OK' if total < 10 else 'MISSED'}")
+    total_cpu = cpu["records"] + cpu["csv"] + cpu["clr"]
+    print(f"{'records (all students, one batch)':40} {t_records:8.2f} s   (CPU {cpu['records']:.2f} s)")
+    print(f"{'CSV export (records + CSV)':40} {t_csv:8.2f} s   (CPU {cpu['csv']:.2f} s)")
+    print(f"{'signed CLR zip (records + sign + store)':40} {t_clr:8.2f} s   (CPU {cpu['clr']:.2f} s, {clr_mb:.1f} MB)")
+    print(f"{'records + CSV + signed CLR':40} {total:8.2f} s   (CPU {total_cpu:.2f} s)   target < 10 s: "
+          f"{'OK' if total < 10 else 'MISSED'}")
+    per_badge, per_badge_cpu = t_badges / len(badges), cpu["badges"] / len(badges)
+    print(f"{'OB3 badges signed (eddsa-rdfc-2022)':40} {len(badges):8d}     of {passed_total} passed results")
+    print(f"{'  per badge (job: build, sign, store)':40} {per_badge * 1000:8.2f} ms  (CPU {per_badge_cpu * 1000:.2f} ms)"
+          f"   bare Ed25519 sign of the same bytes {limit_sign * 1000:.3f} ms, ratio {per_badge_cpu / limit_sign:.0f}x")
+    print(f"{'  whole cohort, extrapolated':40} {per_badge * passed_total:8.1f} s   "
+          f"(CPU {per_badge_cpu * passed_total:.1f} s; one offering of {len(ids)}: {per_badge * len(ids):.1f} s)")
     for label, n, wall, name in (("PDF per student, one at a time", len(sample), t_pdf, "pdf"),
                                  ("PDF per student, zip job, 1 process", len(cohort), t_zip, "zip"),
                                  (f"PDF per student, zip job, {processes} proc.", len(cohort), t_pool, "pool")):

@@ -8,7 +8,6 @@ index; the key ring is read from LMS_ISSUER_KEY_DIR each time it is needed, so a
 """
 from __future__ import annotations
 
-import copy
 import uuid
 from datetime import UTC, datetime
 
@@ -104,7 +103,7 @@ def _timestamp(moment: datetime) -> str:
 
 def prepare(document: dict, row: IssuedCredential) -> dict:
     """A copy of `document` as JDU issues it: the row's id, JDU as issuer, the row's revocation bit."""
-    out = copy.deepcopy(document)
+    out = dict(document)  # only top-level keys change; a deep copy of a 40-course CLR costs ~20 ms
     contexts = out.get("@context") or []
     contexts = [contexts] if isinstance(contexts, str) else list(contexts)
     out["@context"] = [VC_V2] + [c for c in contexts if c != VC_V2]

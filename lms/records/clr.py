@@ -103,8 +103,7 @@ def _amendment_note(line: Line) -> str | None:
     return f"Amended on {line.amended_at.date().isoformat()}: {line.amended_reason}"
 
 
-def achievement_credential(item: Transcript, line: Line) -> dict:
-    """One finalized result (or 認定 line) as an unsigned AchievementCredential."""
+def _achievement(line: Line) -> dict:
     achievement = achievement_id(line)
     body = {
         "id": achievement, "type": ["Achievement"], "humanCode": line.course_code,
@@ -118,6 +117,21 @@ def achievement_credential(item: Transcript, line: Line) -> dict:
         body["resultDescription"] = _descriptions(achievement, line)
     if line.skills:
         body["alignment"] = _alignments(line)
+    return body
+
+
+def achievement_credential(item: Transcript, line: Line, issuer: dict | None = None,
+                           shared: dict | None = None) -> dict:
+    """One finalized result (or 認定 line) as an unsigned AchievementCredential. `shared` lets a
+    cohort's documents share each course's Achievement object (it is the same for every student
+    of an offering); the documents are then read-only."""
+    key = (line.recognised, line.recognised_id, line.course_code, line.title_en, line.title_ja, line.ja_credits,
+           line.ja_scheme, line.credit_rule, line.gpa_scale, tuple(line.skills))
+    if shared is None:
+        body = _achievement(line)
+    elif (body := shared.get(key)) is None:
+        body = shared[key] = _achievement(line)
+    achievement = body["id"]
     subject = {"type": ["AchievementSubject"], "identifier": _identifier(item.student), "achievement": body,
                "creditsEarned": float(line.ja_credits if line.ja_passed or line.recognised else Decimal(0)),
                "term": f"{line.term_name} ({line.ja_year}年度 {line.ja_semester}; {line.uz_year} semester "
@@ -131,7 +145,7 @@ def achievement_credential(item: Transcript, line: Line) -> dict:
     credential = {
         "@context": OB_CONTEXTS, "id": line_credential_id(line),
         "type": ["VerifiableCredential", "AchievementCredential"], "name": f"{line.course_code} {line.title_en}",
-        "issuer": issuer_profile(), "validFrom": stamp(line.amended_at or line.finalized_at), "credentialSubject": subject,
+        "issuer": issuer or issuer_profile(), "validFrom": stamp(line.amended_at or line.finalized_at), "credentialSubject": subject,
         "credentialSchema": [{"id": OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
     }
     if note:
@@ -184,7 +198,7 @@ def _last_change(item: Transcript) -> str:
     return stamp(max(moments)) if moments else stamp(None)
 
 
-def clr_document(item: Transcript, signed: dict[int, dict] | None = None) -> dict:
+def clr_document(item: Transcript, signed: dict[int, dict] | None = None, shared: dict | None = None) -> dict:
     """The record as an unsigned ClrCredential: the progress credential, then one AchievementCredential
     per finalized result and 認定 line (the signed badge where one was issued for that result).
     Raises NothingToCertify when the student has no finalized result and no recognised credit."""
@@ -192,8 +206,8 @@ def clr_document(item: Transcript, signed: dict[int, dict] | None = None) -> dic
     if not lines:
         raise NothingToCertify(_("%(who)s has no finalized results yet, so there is no transcript to sign.",
                                  who=item.student.student_number or item.student.name_latin))
-    signed = signed or {}
-    embedded = [signed.get(x.result_id) or achievement_credential(item, x) for x in lines]
+    signed, issuer = signed or {}, issuer_profile()
+    embedded = [signed.get(x.result_id) or achievement_credential(item, x, issuer, shared) for x in lines]
     student = item.student
     return {
         "@context": CLR_CONTEXTS,

@@ -18,7 +18,8 @@ from sqlalchemy.orm import selectinload
 from lms.catalog.models import Course, Offering, Program
 from lms.extensions import db
 from lms.records import derive, snapshot, terms
-from lms.records.models import CreditRule, FinalResult, JapaneseGradeScheme, RecognisedCredit, ResultState
+from lms.records.models import (CreditRule, FinalResult, JapaneseGradeScheme, RecognisedCredit, ResultAmendment,
+                                ResultState)
 from lms.records.versions import (current_rule, current_scheme, latest_schemes, rule_label, rule_value,  # noqa: F401
                                   scheme_label, scheme_value)
 
@@ -97,22 +98,47 @@ def _amendment_fields(result: FinalResult) -> dict:
     return {"amended": True, "amended_at": latest.at, "amended_reason": latest.reason}
 
 
-def _frozen_line(result: FinalResult) -> Line:
+def _stored_figures(frozen: dict) -> derive.Figures:
+    f, credits = frozen["figures"], Decimal(frozen["course"]["credits"])
+    return derive.Figures(frozen["course"]["code"], credits, Decimal(f["raw"]), False, f["ja_passed"],
+                          Decimal(f["gpa_points"]), Decimal(f["uz_credits"]), f["uz_grade"], Decimal(f["gpa_scale"]))
+
+
+def _frozen_line(result: "_FrozenRow", versions: dict) -> Line:
+    """`versions`: ("scheme" | "rule", id) → row, for amended results, whose score is derived again
+    with the scheme and rule versions the result was finalized with (rows that can no longer change)."""
     frozen = result.frozen
-    scheme, rule, uz = snapshot.scheme_of(frozen), snapshot.rule_of(frozen), snapshot.uz_scale_of(frozen)
     course, term, partner = frozen["course"], frozen["term"], frozen["partner"]
     raw = effective_raw(result)
-    credits = Decimal(course["credits"])
-    fig = derive.figures(derive.ResultLine(credits, raw), scheme, uz, rule)
+    if result.amendments:
+        scheme = scheme_value(versions.get(("scheme", frozen["ja_scheme"]["id"])))
+        rule = rule_value(versions.get(("rule", frozen["credit_rule"]["id"])))
+        fig = derive.figures(derive.ResultLine(Decimal(course["credits"]), raw), scheme,
+                             snapshot.uz_scale_of(frozen), rule)
+        letter = scheme.letter(raw)
+    else:
+        fig, letter = _stored_figures(frozen), frozen["figures"]["letter"]
     starts, ends = snapshot.term_dates(frozen)
     return Line(result_id=result.id, course_code=course["code"], title_en=course["title_en"],
                 title_ja=course["title_ja"], term_name=term["name"], ja_year=term["ja_year"],
                 ja_semester=term["ja_semester"], uz_year=term["uz_year"], uz_semester=term["uz_semester"],
-                ja_credits=credits, raw=raw, letter=scheme.letter(raw), gpa_points=fig.gpa_points,
+                ja_credits=fig.ja_credits, raw=raw, letter=letter, gpa_points=fig.gpa_points,
                 uz_credits=fig.uz_credits, uz_grade=fig.uz_grade, state=FINALIZED, ja_passed=fig.ja_passed,
-                ja_scheme=scheme_label(scheme), credit_rule=rule_label(rule), term_starts_on=starts,
-                term_ends_on=ends, gpa_scale=fig.gpa_scale, partner_name=partner and partner["name_en"],
-                skills=course.get("skills", []), finalized_at=result.finalized_at, **_amendment_fields(result))
+                ja_scheme=frozen["ja_scheme"]["label"], credit_rule=frozen["credit_rule"]["label"],
+                term_starts_on=starts, term_ends_on=ends, gpa_scale=fig.gpa_scale,
+                partner_name=partner and partner["name_en"], skills=course.get("skills", []),
+                finalized_at=result.finalized_at, **_amendment_fields(result))
+
+
+def _versions_of(results: list) -> dict:
+    """The scheme and rule rows amended results need, in two queries."""
+    amended = [r.frozen for r in results if r.frozen is not None and r.amendments]
+    out: dict = {}
+    for kind, model, key in (("scheme", JapaneseGradeScheme, "ja_scheme"), ("rule", CreditRule, "credit_rule")):
+        ids = {f[key]["id"] for f in amended} - {None}
+        if ids:
+            out.update({(kind, row.id): row for row in db.session.scalars(select(model).where(model.id.in_(ids)))})
+    return out
 
 
 def _open_line(result: FinalResult, scheme_row: JapaneseGradeScheme | None, rule_row: CreditRule | None) -> Line:
@@ -137,6 +163,32 @@ def student_record(student_id: int, *, finalized_only: bool = False) -> StudentR
     return student_records([student_id], finalized_only=finalized_only)[student_id]
 
 
+@dataclass
+class _FrozenRow:
+    """A finalized result's columns without an ORM object: a cohort reads tens of thousands."""
+
+    id: int
+    student_id: int
+    raw_score: Decimal
+    frozen: dict
+    finalized_at: datetime | None
+    amendments: list = field(default_factory=list)
+
+
+def _frozen_results(student_ids: list[int]) -> list[_FrozenRow]:
+    rows = [_FrozenRow(*r) for r in db.session.execute(
+        select(FinalResult.id, FinalResult.student_id, FinalResult.raw_score, FinalResult.frozen,
+               FinalResult.finalized_at)
+        .where(FinalResult.student_id.in_(student_ids), FinalResult.frozen.is_not(None)))]
+    by_id = {r.id: r for r in rows}
+    for amendment in db.session.scalars(
+            select(ResultAmendment).join(FinalResult, FinalResult.id == ResultAmendment.result_id)
+            .where(FinalResult.student_id.in_(student_ids)).order_by(ResultAmendment.at, ResultAmendment.id)):
+        if amendment.result_id in by_id:
+            by_id[amendment.result_id].amendments.append(amendment)
+    return rows
+
+
 def student_records(student_ids: list[int], *, finalized_only: bool = False) -> dict[int, StudentRecord]:
     """Records of many students in a fixed number of queries (a cohort export is one call)."""
     from lms.auth.models import User
@@ -152,22 +204,22 @@ def student_records(student_ids: list[int], *, finalized_only: bool = False) -> 
             record.ja_required = student.program.ja_credits_required
             record.uz_required = student.program.uz_credits_required
         records[student.id] = record
-    query = select(FinalResult).where(FinalResult.student_id.in_(student_ids)).options(
-        selectinload(FinalResult.amendments))
+    results = _frozen_results(student_ids)
+    open_query = select(FinalResult).where(FinalResult.student_id.in_(student_ids), FinalResult.frozen.is_(None)) \
+        .options(selectinload(FinalResult.amendments),
+                 selectinload(FinalResult.offering).selectinload(Offering.course).selectinload(Course.partner),
+                 selectinload(FinalResult.offering).selectinload(Offering.term))
     if finalized_only:
-        query = query.where(FinalResult.state == FINALIZED)
-    results = db.session.scalars(query).all()
-    open_results = [r for r in results if r.frozen is None]
-    if open_results:  # only results still open need the live course and term
-        db.session.scalars(select(Offering).where(Offering.id.in_({r.offering_id for r in open_results}))
-                           .options(selectinload(Offering.course).selectinload(Course.partner),
-                                    selectinload(Offering.term))).all()
+        open_query = open_query.where(FinalResult.state == FINALIZED)
+    open_results = db.session.scalars(open_query).all()  # only these need the live course and term
+    results += open_results
     schemes = latest_schemes() if open_results else {}
     by_student = {s.id: s for s in students}
+    versions = _versions_of(results)
     lines: list[tuple[int, Line]] = []
     for result in results:
         if result.frozen is not None:
-            line = _frozen_line(result)
+            line = _frozen_line(result, versions)
         else:
             line = _open_line(result, schemes.get(result.offering.course.partner_id),
                               rules.get(by_student[result.student_id].program_id))

@@ -1,10 +1,13 @@
 """A finalized result is a snapshot: everything its figures come from, copied when it is finalized.
 
 The course's code, titles and credits, the term and where it sits in both calendars, the partner,
-the Japanese grade scheme and the credit rule (their values, not only their ids), the Uzbek scale
-and the figures derived then. A finalized result shows only what its snapshot says, so editing a
-course's credits, a term's dates or adding a scheme version later changes nothing on it; a
-correction is an amendment, whose score is derived with the same frozen scheme and rule.
+which versions of the Japanese grade scheme, the credit rule and the Uzbek scale were used (with
+their names, as shown), and the figures derived then. A finalized result shows only what its
+snapshot says, so editing a course's credits, a term's dates or adding a scheme version later
+changes nothing on it. A correction is an amendment, whose score is derived with the same scheme and
+rule versions: their rows can no longer change once a finalized result points at them (database
+triggers, lms/records/triggers.py), so the ids are as good as a copy of their values, and every
+snapshot stays small (a cohort's records read 24,000 of them).
 
 Decimals are kept as strings (JSON has no exact decimal). `VERSION` names this shape.
 """
@@ -14,27 +17,18 @@ from datetime import date
 from decimal import Decimal
 
 from lms.records import derive, terms
-from lms.records.versions import rule_value, scheme_value
+from lms.records.versions import rule_label, rule_value, scheme_label, scheme_value
 
 VERSION = 1
 UZBEK_SCALE = derive.UzbekScale()
 
 
-def _text(value: Decimal | int | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def scheme_dict(scheme: derive.JapaneseScheme, row_id: int | None) -> dict:
-    return {"id": row_id, "name": scheme.name, "version": scheme.version,
-            "bands": [[str(low), letter] for low, letter in scheme.bands],
-            "points": [[letter, str(points)] for letter, points in scheme.points],
-            "passing": sorted(scheme.passing)}
+    return {"id": row_id, "label": scheme_label(scheme)}
 
 
 def rule_dict(rule: derive.CreditConversion, row_id: int | None) -> dict:
-    return {"id": row_id, "name": rule.name, "version": rule.version, "factor": str(rule.factor),
-            "step": str(rule.step), "mode": rule.mode, "source": rule.source,
-            "recognised_factor": _text(rule.recognised_factor)}
+    return {"id": row_id, "label": rule_label(rule)}
 
 
 def figures_dict(raw: Decimal, scheme: derive.JapaneseScheme, rule: derive.CreditConversion,
@@ -63,29 +57,17 @@ def freeze(result, scheme_row, rule_row) -> dict:
                  "uz_semester": calendar.uz_semester},
         "ja_scheme": scheme_dict(scheme, getattr(scheme_row, "id", None)),
         "credit_rule": rule_dict(rule, getattr(rule_row, "id", None)),
-        "uz_scale": {"version": UZBEK_SCALE.version,
-                     "bands": [[str(low), grade] for low, grade in UZBEK_SCALE.bands]},
+        "uz_scale": UZBEK_SCALE.version,
         "figures": figures_dict(Decimal(result.raw_score), scheme, rule, Decimal(course.credits)),
     }
-
-
-def scheme_of(frozen: dict) -> derive.JapaneseScheme:
-    s = frozen["ja_scheme"]
-    return derive.JapaneseScheme(s["name"], s["version"], tuple((Decimal(low), letter) for low, letter in s["bands"]),
-                                 tuple((letter, Decimal(p)) for letter, p in s["points"]), frozenset(s["passing"]))
-
-
-def rule_of(frozen: dict) -> derive.CreditConversion:
-    r = frozen["credit_rule"]
-    return derive.CreditConversion(r["name"], r["version"], Decimal(r["factor"]), Decimal(r["step"]), r["mode"],
-                                   r["source"], None if r["recognised_factor"] is None else Decimal(r["recognised_factor"]))
-
-
-def uz_scale_of(frozen: dict) -> derive.UzbekScale:
-    u = frozen["uz_scale"]
-    return derive.UzbekScale(u["version"], tuple((Decimal(low), grade) for low, grade in u["bands"]))
 
 
 def term_dates(frozen: dict) -> tuple[date, date]:
     t = frozen["term"]
     return date.fromisoformat(t["starts_on"]), date.fromisoformat(t["ends_on"])
+
+
+def uz_scale_of(frozen: dict) -> derive.UzbekScale:
+    if frozen["uz_scale"] != UZBEK_SCALE.version:
+        raise ValueError(f"unknown Uzbek scale version {frozen['uz_scale']!r}")
+    return UZBEK_SCALE
