@@ -110,11 +110,10 @@ def _signed(ctx: JobContext, student_ids: list[int]):
 def _sign_batch(items: list[exports.Transcript]) -> list[IssuedCredential | None]:
     reserved: list[tuple[IssuedCredential, dict] | None] = []
     shared: dict = {}  # each course's Achievement, built once for the batch
-    badges = issuing.active_badges([x.result_id for item in items for x in item.record.counted_lines if x.result_id])
+    badges = issuing.signed_badges(items)
     for item in items:
         try:
-            document = clr.clr_document(item, {x.result_id: badges[x.result_id].document
-                                               for x in item.record.counted_lines if x.result_id in badges}, shared)
+            document = clr.clr_document(item, badges, shared)
         except clr.NothingToCertify:
             reserved.append(None)
             continue

@@ -10,7 +10,10 @@ the whole transcript costs ~250 ms; bench/signing.py), and embed the signed badg
 """
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
+
+from lms.auth.models import User
 
 from lms.credentials import services as credentials
 from lms.credentials.models import ACHIEVEMENT, CLR, IssuedCredential
@@ -56,8 +59,6 @@ def _unsigned_badges(result_ids: list[int]) -> list[tuple[int, int, dict]]:
     have = active_badges(result_ids)
     students = sorted({r.student_id for r in results})
     records = student_records(students, finalized_only=True)
-    from lms.auth.models import User
-
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(students)))}
     wanted = set(result_ids) - set(have)
     out = []
@@ -95,11 +96,15 @@ def issue_badges(ctx: JobContext) -> None:
         ctx.report(min(1.0, (start + len(batch)) / max(1, len(todo))))
 
 
+def signed_badges(items: list[Transcript]) -> dict[int, dict]:
+    """Result id → its signed badge, for every counted result of these transcripts (one query)."""
+    ids = [x.result_id for item in items for x in item.record.counted_lines if x.result_id]
+    return {rid: row.document for rid, row in active_badges(ids).items()}
+
+
 def signed_transcript(item: Transcript) -> IssuedCredential:
     """Issue the student's CLR (flushes; the caller commits). Raises clr.NothingToCertify."""
-    result_ids = [x.result_id for x in item.record.counted_lines if x.result_id]
-    badges = {rid: row.document for rid, row in active_badges(result_ids).items()}
-    document = clr.clr_document(item, badges)
+    document = clr.clr_document(item, signed_badges([item]))
     return credentials.issue(document, kind=CLR, student_id=item.student.id, proof="jose")
 
 
@@ -109,6 +114,4 @@ def student_clr(student_id: int) -> IssuedCredential:
 
 def verify_url(row: IssuedCredential) -> str:
     """Where anyone checks the credential: printed (and as a QR code) on the PDF transcript."""
-    from flask import current_app
-
     return f"{current_app.config['APP_ORIGIN'].rstrip('/')}/verify/{row.id}"

@@ -20,8 +20,7 @@ from lms.extensions import db
 from lms.records import derive, snapshot, terms
 from lms.records.models import (CreditRule, FinalResult, JapaneseGradeScheme, RecognisedCredit, ResultAmendment,
                                 ResultState)
-from lms.records.versions import (current_rule, current_scheme, latest_schemes, rule_label, rule_value,  # noqa: F401
-                                  scheme_label, scheme_value)
+from lms.records.versions import current_rule, latest_schemes, rule_label, rule_value, scheme_label, scheme_value
 
 UZBEK_SCALE = derive.UzbekScale()
 FINALIZED = str(ResultState.FINALIZED)
