@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import orjson
 from flask import Flask
 
 DEFAULT_SECRET_KEY = "change-me"
@@ -22,7 +23,9 @@ class Defaults:
     DEBUG = False
     SECRET_KEY = DEFAULT_SECRET_KEY
     DATABASE_URL: str | None = None  # None: SQLite file in instance/
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # orjson reads JSON columns ~3x faster than json: a cohort export reads tens of thousands of
+    # frozen results. Writes keep json's text (what the stored rows already hold).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "json_deserializer": orjson.loads}
     MEDIA_ROOT: str | None = None  # None: media/ beside instance/
     COURSES_DIR: str | None = None  # None: courses/ in the project
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # forms and CSV; large media get their own routes

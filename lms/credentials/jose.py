@@ -12,6 +12,7 @@ import binascii
 import json
 from collections.abc import Callable
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -46,7 +47,7 @@ def sign(document: dict, key: IssuerKey, verification_method: str) -> str:
     header = {"alg": "EdDSA", "kid": verification_method, "typ": TYP, "cty": "vc"}
     signing_input = (
         b64url(json.dumps(header, separators=(",", ":")).encode("utf-8")) + "."
-        + b64url(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        + b64url(orjson.dumps(document))  # compact UTF-8, as json.dumps(separators, ensure_ascii=False)
     )
     signature = key.private_key.sign(signing_input.encode("ascii"))
     return signing_input + "." + b64url(signature)

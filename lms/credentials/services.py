@@ -9,11 +9,12 @@ index; the key ring is read from LMS_ISSUER_KEY_DIR each time it is needed, so a
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from lms.credentials import data_integrity, jose, status_list
@@ -61,8 +62,9 @@ def status_list_url() -> str:
     return current_app.config["APP_ORIGIN"] + STATUS_LIST_PATH
 
 
-def _insert_with_next_index(values: dict) -> None:
-    """INSERT the row with the index after the highest, computed inside the same statement.
+def _insert_with_next_index(values: dict) -> int:
+    """INSERT the row with the index after the highest, computed inside the same statement; returns
+    the index (RETURNING: no second query to read it back).
 
     SQLite has one writer at a time and the statement holds the write lock, so nobody can take the
     index in between (and pysqlite's SAVEPOINT would commit the outer transaction early, so none is
@@ -71,37 +73,43 @@ def _insert_with_next_index(values: dict) -> None:
     """
     table = IssuedCredential.__table__
     highest = select(func.coalesce(func.max(table.c.status_index), -1) + 1).scalar_subquery()
-    statement = insert(table).values(**values, status_index=highest)
+    statement = insert(table).values(**values, status_index=highest).returning(table.c.status_index)
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(statement)
-        return
+        return db.session.execute(statement).scalar_one()
     for _attempt in range(RESERVE_ATTEMPTS):
         try:
             with db.session.begin_nested():
-                db.session.execute(statement)
-            return
+                return db.session.execute(statement).scalar_one()
         except IntegrityError:
             continue
     raise DomainError(_("Too many credentials are being issued at once. Please try again."))
 
 
-def reserve(kind: str, student_id: int, result_id: int | None = None) -> IssuedCredential:
+@dataclass(frozen=True)
+class Reservation:
+    """A reserved credential row (what `prepare` and `store` need), without loading the ORM object."""
+
+    id: str
+    status_index: int
+    issued_at: datetime
+
+
+def reserve(kind: str, student_id: int, result_id: int | None = None) -> Reservation:
     """A new credential row with its own id and the next free status-list index; no document yet.
     Raises DomainError when the status list is full (or, rarely, too many writers collide)."""
-    credential_id = f"urn:uuid:{uuid.uuid4()}"
-    _insert_with_next_index({"id": credential_id, "kind": kind, "student_id": student_id,
-                             "result_id": result_id, "issued_at": datetime.now(UTC)})
-    row = db.session.get(IssuedCredential, credential_id)
-    if row.status_index >= status_list.MIN_BITS:
+    credential_id, issued_at = f"urn:uuid:{uuid.uuid4()}", datetime.now(UTC)
+    index = _insert_with_next_index({"id": credential_id, "kind": kind, "student_id": student_id,
+                                     "result_id": result_id, "issued_at": issued_at})
+    if index >= status_list.MIN_BITS:
         raise DomainError(_("The revocation list is full; no more credentials can be issued."))
-    return row
+    return Reservation(credential_id, index, issued_at)
 
 
 def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def prepare(document: dict, row: IssuedCredential) -> dict:
+def prepare(document: dict, row: Reservation | IssuedCredential) -> dict:
     """A copy of `document` as JDU issues it: the row's id, JDU as issuer, the row's revocation bit."""
     out = dict(document)  # only top-level keys change; a deep copy of a 40-course CLR costs ~20 ms
     contexts = out.get("@context") or []
@@ -120,9 +128,10 @@ def sign(document: dict) -> dict:
     return data_integrity.sign(document, key, verification_method_id(issuer_did(), key))
 
 
-def sign_jose(document: dict) -> str:
-    """`document` as a VC-JOSE compact JWS by the current key. Raises NoIssuerKey."""
-    key = current_key()
+def sign_jose(document: dict, key: IssuerKey | None = None) -> str:
+    """`document` as a VC-JOSE compact JWS by `key` (default: the current key, read from its file).
+    Raises NoIssuerKey."""
+    key = key or current_key()
     return jose.sign(document, key, verification_method_id(issuer_did(), key))
 
 
@@ -131,6 +140,12 @@ def store(row_id: str, signed: dict | None = None, token: str | None = None) -> 
     row.document, row.token = signed, token
     db.session.flush()
     return row
+
+
+def store_tokens(tokens: dict[str, str]) -> None:
+    """Credential id → its compact JWS, for a batch, in one executemany (no rows loaded)."""
+    if tokens:
+        db.session.execute(update(IssuedCredential), [{"id": k, "token": v} for k, v in tokens.items()])
 
 
 def issue(document: dict, *, kind: str, student_id: int, result_id: int | None = None,

@@ -120,8 +120,23 @@ def _achievement(line: Line) -> dict:
     return body
 
 
+def _term_fields(line: Line, shared: dict | None) -> dict:
+    """The subject's term and activity dates: the same for every student of an offering."""
+    key = ("term", line.term_name, line.ja_year, line.ja_semester, line.uz_year, line.uz_semester,
+           line.term_starts_on, line.term_ends_on)
+    if shared is not None and (fields := shared.get(key)) is not None:
+        return fields
+    fields = {"term": f"{line.term_name} ({line.ja_year}年度 {line.ja_semester}; {line.uz_year} semester "
+                      f"{line.uz_semester})"}
+    if line.term_starts_on:
+        fields["activityStartDate"], fields["activityEndDate"] = _day(line.term_starts_on), _day(line.term_ends_on, True)
+    if shared is not None:
+        shared[key] = fields
+    return fields
+
+
 def achievement_credential(item: Transcript, line: Line, issuer: dict | None = None,
-                           shared: dict | None = None) -> dict:
+                           shared: dict | None = None, identifier: list[dict] | None = None) -> dict:
     """One finalized result (or 認定 line) as an unsigned AchievementCredential. `shared` lets a
     cohort's documents share each course's Achievement object (it is the same for every student
     of an offering); the documents are then read-only."""
@@ -132,14 +147,12 @@ def achievement_credential(item: Transcript, line: Line, issuer: dict | None = N
     elif (body := shared.get(key)) is None:
         body = shared[key] = _achievement(line)
     achievement = body["id"]
-    subject = {"type": ["AchievementSubject"], "identifier": _identifier(item.student), "achievement": body,
+    subject = {"type": ["AchievementSubject"], "identifier": identifier or _identifier(item.student),
+               "achievement": body,
                "creditsEarned": float(line.ja_credits if line.ja_passed or line.recognised else Decimal(0)),
-               "term": f"{line.term_name} ({line.ja_year}年度 {line.ja_semester}; {line.uz_year} semester "
-                       f"{line.uz_semester})"}
+               **_term_fields(line, shared)}
     if not line.recognised:
         subject["result"] = _results(achievement, line)
-    if line.term_starts_on:
-        subject["activityStartDate"], subject["activityEndDate"] = _day(line.term_starts_on), _day(line.term_ends_on, True)
     if note := _amendment_note(line):
         subject["narrative"] = note
     credential = {
@@ -206,9 +219,9 @@ def clr_document(item: Transcript, signed: dict[int, dict] | None = None, shared
     if not lines:
         raise NothingToCertify(_("%(who)s has no finalized results yet, so there is no transcript to sign.",
                                  who=item.student.student_number or item.student.name_latin))
-    signed, issuer = signed or {}, issuer_profile()
-    embedded = [signed.get(x.result_id) or achievement_credential(item, x, issuer, shared) for x in lines]
-    student = item.student
+    signed, issuer, student = signed or {}, issuer_profile(), item.student
+    identifier = _identifier(student)
+    embedded = [signed.get(x.result_id) or achievement_credential(item, x, issuer, shared, identifier) for x in lines]
     return {
         "@context": CLR_CONTEXTS,
         "type": ["VerifiableCredential", "ClrCredential"],

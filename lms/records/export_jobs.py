@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import io
 import multiprocessing
 import os
 import tempfile
 import zipfile
 from concurrent.futures.process import BrokenProcessPool
+from typing import NamedTuple
 
 from flask import current_app
 
@@ -34,8 +36,9 @@ from lms.jobs import queue
 from lms.jobs.models import Job
 from lms.jobs.worker import Cancelled, JobContext, PermanentError, handler
 from lms.credentials import services as credentials
-from lms.credentials.models import CLR, IssuedCredential
+from lms.credentials.models import CLR
 from lms.records import clr, exports, issuing
+from lms.records.pause_gc import paused_gc
 from lms.storage import get_storage
 
 TRANSCRIPT_EXPORT = "transcript_export"
@@ -48,6 +51,11 @@ FORMATS = {  # format -> (file extension, media type)
 MAX_EXPORT_BYTES = 4 * 1024 ** 3
 SIGN_BATCH = 100  # students whose CLRs are reserved, signed and stored together
 IN_FLIGHT_PER_PROCESS = 2  # PDFs queued per process: keeps each busy while bounding memory
+
+
+class SignedClr(NamedTuple):
+    id: str  # the credential's id: its /verify link
+    token: str  # the compact JWS
 
 
 def start_export(program_id: int, cohort_year: int, fmt: str, actor_id: int) -> Job:
@@ -98,7 +106,7 @@ def write_csv(ctx: JobContext, student_ids: list[int], out) -> None:
 
 
 def _signed(ctx: JobContext, student_ids: list[int]):
-    """(transcript, its signed CLR row or None when nothing is finalized), a batch at a time."""
+    """(transcript, its signed CLR or None when nothing is finalized), a batch at a time."""
     batch: list[exports.Transcript] = []
     for n, item in enumerate(_transcripts(ctx, student_ids)):
         batch.append(item)
@@ -107,23 +115,37 @@ def _signed(ctx: JobContext, student_ids: list[int]):
             batch = []
 
 
-def _sign_batch(items: list[exports.Transcript]) -> list[IssuedCredential | None]:
-    reserved: list[tuple[IssuedCredential, dict] | None] = []
+@contextlib.contextmanager
+def _kept_after_commit():
+    """The batch's students and records are read-only here: committing need not expire them (which
+    would reload every student one query at a time when the file names are written)."""
+    session = db.session()
+    before, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
+
+
+def _sign_batch(items: list[exports.Transcript]) -> list[SignedClr | None]:
+    reserved: list[tuple[str, dict] | None] = []
     shared: dict = {}  # each course's Achievement, built once for the batch
     badges = issuing.signed_badges(items)
-    for item in items:
-        try:
-            document = clr.clr_document(item, badges, shared)
-        except clr.NothingToCertify:
-            reserved.append(None)
-            continue
-        row = credentials.reserve(CLR, item.student.id)
-        reserved.append((row, credentials.prepare(document, row)))
-    db.session.commit()
-    tokens = [None if r is None else (r[0].id, credentials.sign_jose(r[1])) for r in reserved]
-    rows = [None if t is None else credentials.store(t[0], token=t[1]) for t in tokens]
-    db.session.commit()
-    return rows
+    with _kept_after_commit(), paused_gc():
+        for item in items:
+            try:
+                document = clr.clr_document(item, badges, shared)
+            except clr.NothingToCertify:
+                reserved.append(None)
+                continue
+            row = credentials.reserve(CLR, item.student.id)
+            reserved.append((row.id, credentials.prepare(document, row)))
+        db.session.commit()
+        key = credentials.current_key()  # read from its file once per batch
+        signed = [None if r is None else SignedClr(r[0], credentials.sign_jose(r[1], key)) for r in reserved]
+        credentials.store_tokens({s.id: s.token for s in signed if s})
+        db.session.commit()
+    return signed
 
 
 def write_clr_zip(ctx: JobContext, student_ids: list[int], out) -> None:

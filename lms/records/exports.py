@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.extensions import db
+from lms.records.pause_gc import paused_gc
 from lms.records.record import Line, StudentRecord, student_record, student_records
 
 BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 @dataclass
@@ -102,8 +103,8 @@ _STUDENT = ("student_number", "name_latin", "name_kana")
 
 def neutralise(value: object) -> str:
     """Spreadsheets run a cell that starts with = + - @ (or a tab or CR) as a formula: quote it."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    text = value if isinstance(value, str) else str(value)
+    return "'" + text if text and text[0] in FORMULA_STARTS else text
 
 
 def _summary_row(item: Transcript, kind: str, **values) -> list[str]:
@@ -135,7 +136,8 @@ def write_csv(out: TextIO, items: Iterable[Transcript]) -> None:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for item in items:
-        writer.writerows(csv_rows(item))
+        with paused_gc():
+            writer.writerows(csv_rows(item))
 
 
 def student_csv(student_id: int) -> bytes:

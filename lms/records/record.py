@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from lms.catalog.models import Course, Offering, Program
 from lms.extensions import db
 from lms.records import derive, snapshot, terms
+from lms.records.pause_gc import paused_gc
 from lms.records.models import (CreditRule, FinalResult, JapaneseGradeScheme, RecognisedCredit, ResultAmendment,
                                 ResultState)
 from lms.records.versions import current_rule, latest_schemes, rule_label, rule_value, scheme_label, scheme_value
@@ -190,6 +191,11 @@ def _frozen_results(student_ids: list[int]) -> list[_FrozenRow]:
 
 def student_records(student_ids: list[int], *, finalized_only: bool = False) -> dict[int, StudentRecord]:
     """Records of many students in a fixed number of queries (a cohort export is one call)."""
+    with paused_gc():
+        return _student_records(student_ids, finalized_only)
+
+
+def _student_records(student_ids: list[int], finalized_only: bool) -> dict[int, StudentRecord]:
     from lms.auth.models import User
 
     students = db.session.scalars(select(User).where(User.id.in_(student_ids))
