@@ -16,6 +16,16 @@ NAMING_CONVENTION = {
 }
 
 
+def is_outage(exc: BaseException) -> bool:
+    """The database is unreachable or the connection broke (a restart, a failover), as opposed to it
+    refusing a statement: worth waiting out, and worth a "temporarily unavailable" page."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

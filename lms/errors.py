@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from lms.db import is_outage
+from lms.extensions import db
 
 T = TypeVar("T")
 
@@ -54,8 +57,12 @@ def _messages() -> dict[int, tuple[str, str]]:
 
 def render_error(status: int, detail: str | None = None):
     title, text = _messages().get(status, _messages()[500])
-    return render_template("errors/error.html", status=status, title=title,
-                           text=detail or text), status
+    try:
+        return render_template("errors/error.html", status=status, title=title, text=detail or text), status
+    except Exception as exc:
+        if not is_outage(exc):  # the page header reads the account: during an outage it cannot
+            raise
+        return unavailable()
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -76,11 +83,36 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        if is_outage(exc):
+            app.logger.error("Database unavailable on %s %s: %s", request.method, request.path, exc)
+            return unavailable()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        from lms.extensions import db
-
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - a broken connection; the page does not need it
+            pass
         return render_error(500)
+
+
+RETRY_AFTER_SECONDS = 30
+
+
+def unavailable():
+    """503 while the database is unreachable: a page that needs no database (no account, so the
+    language comes from the session cookie or Accept-Language), or JSON for scripts and uploaders."""
+    g.database_unavailable = True  # lms.i18n.select_locale then skips the account's language
+    # Flask-Login puts current_user into every template's context, loading the account; seen as
+    # anonymous here, it is not looked up.
+    g._login_user = current_app.login_manager.anonymous_user()
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the page does not need it
+        pass
+    message = _("Kakehashi is temporarily unavailable. Nothing you saved is lost; please try again in a minute.")
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return jsonify(error=message), 503, headers
+    return render_template("errors/unavailable.html", message=message, retry_after=RETRY_AFTER_SECONDS), 503, headers
 
 
 def attempt(action: Callable[[], T]) -> T | None:

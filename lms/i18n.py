@@ -1,7 +1,7 @@
 """Locale and time zone selection, and template helpers for bilingual content and dates."""
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -11,7 +11,8 @@ def select_locale() -> str | None:
     who are not logged in can switch too), else the browser's Accept-Language."""
     if not has_request_context():  # CLI commands and jobs speak the default language
         return None
-    if current_user and current_user.is_authenticated and current_user.locale:
+    if not g.get("database_unavailable") and current_user and current_user.is_authenticated \
+            and current_user.locale:  # during an outage the account cannot be read
         return current_user.locale
     languages = current_app.config["LANGUAGES"]
     if session.get("locale") in languages:

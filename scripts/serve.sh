@@ -14,9 +14,28 @@ export LMS_APP_ORIGIN="${LMS_APP_ORIGIN:-http://$HOST:$PORT}"
 export LMS_SANDBOX_ORIGIN="${LMS_SANDBOX_ORIGIN:-http://$sandbox_host:$SANDBOX_PORT}"
 echo "Game builds are served from $LMS_SANDBOX_ORIGIN/ (the sandbox origin)"
 
-"$BIN/flask" lms worker &
+# The worker under a supervisor loop: if it dies (killed, out of memory, a bug), start another.
+# Outages of the database do not end it: it waits them out by itself.
+(
+  child=
+  trap 'if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null; wait "$child"; fi; exit 0' TERM INT
+  while true; do
+    "$BIN/flask" lms worker &
+    child=$!
+    status=0
+    wait "$child" || status=$?
+    child=
+    echo "serve.sh: the worker stopped (exit status $status); starting a new one in 2 s" >&2
+    sleep 2 &
+    wait $! || true
+  done
+) &
 worker=$!
 "$BIN/flask" lms sandbox --host "$HOST" --port "$SANDBOX_PORT" &
 sandbox=$!
-trap 'kill -TERM "$worker" "$sandbox" 2>/dev/null; wait "$worker" "$sandbox" 2>/dev/null' EXIT INT TERM
-"$BIN/flask" run --host "$HOST" --port "$PORT"
+# In the background too, so a SIGTERM to this script is handled at once (bash defers traps until a
+# foreground command ends) and stops all three.
+"$BIN/flask" run --host "$HOST" --port "$PORT" &
+web=$!
+trap 'kill -TERM "$web" "$worker" "$sandbox" 2>/dev/null; wait "$web" "$worker" "$sandbox" 2>/dev/null' EXIT INT TERM
+wait "$web"

@@ -253,6 +253,39 @@ class Factory:
         return result
 
 
+@pytest.fixture(scope="module")
+def private_postgres(tmp_path_factory):
+    """A migrated PostgreSQL cluster of the module's own, for tests that stop and restart it."""
+    cluster = PostgresCluster()
+    cluster.url = cluster.start()
+    migrate = make_app(cluster.url, tmp_path_factory.mktemp("migrate"))
+    with migrate.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def outage_app(private_postgres, tmp_path):
+    """Like `app`, on the private cluster; a module uses it as its `app` (the other fixtures follow)."""
+    app = make_app(private_postgres.url, tmp_path)
+    with app.app_context():
+        yield app
+        if not private_postgres.running:  # a test that failed mid-outage
+            private_postgres.start_server()
+        db.session.remove()
+        empty_tables()
+        db.engine.dispose()
+
+
+def outage(cluster) -> None:
+    """Stop the server: every connection breaks, the test's own pooled ones too."""
+    db.session.remove()
+    cluster.stop_server()
+    db.engine.dispose()
+
+
 @pytest.fixture
 def make(app):
     return Factory()

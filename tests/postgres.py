@@ -41,6 +41,7 @@ class PostgresCluster:
         self.data = self.root / "data"
         self.port = free_port()
         self.user = None
+        self.running = False
         if os.geteuid() == 0:
             self.user = "postgres"
             pw = pwd.getpwnam(self.user)
@@ -55,14 +56,24 @@ class PostgresCluster:
     def start(self) -> str:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--locale=C.UTF-8")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                  "-w", "-t", "60", "start")
+        self.start_server()
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
                              autocommit=True) as conn:
             conn.execute("CREATE DATABASE lms_test")
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/lms_test"
+
+    def start_server(self) -> None:
+        """Start (or, after stop_server, restart) the server on the same port and data."""
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
+                  "-w", "-t", "60", "start")
+        self.running = True
+
+    def stop_server(self) -> None:
+        """An outage: the server goes away and every connection to it breaks (data kept)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self.running = False
 
     def stop(self) -> None:
         try:

@@ -65,25 +65,30 @@ def check_build(ctx: JobContext) -> None:
     build = db.session.get(GameBuild, ctx.payload["build_id"])
     if build is None or build.state != BuildState.CHECKING:
         return
+    build_id, archive_key = build.id, build.archive_key
     storage = get_storage()
     limits = zipcheck.Limits.from_config(current_app.config)
-    prefix = f"builds/{build.id}/attempt-{ctx.attempt}-{secrets.token_hex(4)}"
+    prefix = f"builds/{build_id}/attempt-{ctx.attempt}-{secrets.token_hex(4)}"
 
-    def work() -> bool:
-        with storage.local_file(build.archive_key) as archive, storage.output_dir(prefix) as folder:
+    def work() -> tuple[zipcheck.Inspection, zipcheck.Extracted]:
+        with storage.local_file(archive_key) as archive, storage.output_dir(prefix) as folder:
             inspection = zipcheck.inspect(archive, limits)
             ctx.check()
             extracted = zipcheck.extract(archive, inspection, folder, limits, check=ctx.check)
             ctx.check()
-        return publish(build, job_id=ctx.job_id, worker_id=ctx.worker_id, prefix=prefix,
-                       entry=inspection.entry, extracted=extracted)
+        return inspection, extracted
+
+    def publish_build(done: tuple[zipcheck.Inspection, zipcheck.Extracted]) -> bool:
+        inspection, extracted = done
+        return publish(db.session.get(GameBuild, build_id), job_id=ctx.job_id, worker_id=ctx.worker_id,
+                       prefix=prefix, entry=inspection.entry, extracted=extracted)
 
     try:
-        publish_attempt(work, prefix=prefix, parent=f"builds/{build.id}")
+        publish_attempt(ctx, work, publish_build, prefix=prefix, parent=f"builds/{build_id}")
     except (zipcheck.BuildRejected, StorageError) as exc:  # rolled back and removed already
         reason = exc.message if isinstance(exc, zipcheck.BuildRejected) else \
             _("The uploaded zip is missing. Submit the build again.")
-        _reject_and_stop(ctx, build, reason)
+        _reject_and_stop(ctx, db.session.get(GameBuild, build_id), reason)
 
 
 def _reject_and_stop(ctx: JobContext, build: GameBuild, reason: str) -> None:

@@ -23,6 +23,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.jobs import health, queue
 from lms.jobs.models import Job, JobState, WorkerState
+from lms.jobs.outage import Backoff, is_outage, reset_session, retry_through_outage
 
 log = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable[[JobContext], None]] = {}
@@ -132,19 +133,32 @@ class Worker:
         # now, so a worker killed in the middle of its first job leaves no stray probe behind.
         tempfile.gettempdir()
         self.beat(WorkerState.IDLE, force=True, prune=True)
+        backoff = Backoff()
         try:
             while not self.stop.is_set():
-                job_id = self._claim()
+                try:
+                    job_id = self._claim()
+                    if job_id is not None:
+                        self.beat(WorkerState.BUSY, job_id, force=True)
+                        if self.execute(job_id):
+                            done += 1
+                            self.jobs_done += 1
+                except Exception as exc:
+                    if not is_outage(exc):
+                        raise
+                    # A claimed job stays leased to us; when the lease runs out it is claimed again.
+                    delay = backoff.failed()
+                    log.warning("database unavailable (%s); trying again in %.1f s", _reason(exc), delay)
+                    self.stop.wait(delay)
+                    continue
+                if backoff.succeeded():
+                    log.info("database reachable again")
                 if job_id is None:
                     if drain:
                         break
                     self.beat(WorkerState.IDLE)
                     self.stop.wait(self.poll)
                     continue
-                self.beat(WorkerState.BUSY, job_id, force=True)
-                if self.execute(job_id):
-                    done += 1
-                    self.jobs_done += 1
                 self.beat(WorkerState.IDLE, force=True)
         finally:
             # Also after an exception, so a crashed loop does not linger as "idle" until it goes stale.
@@ -158,9 +172,15 @@ class Worker:
         if not force and now - self._last_beat < BEAT_SECONDS:
             return
         self._last_beat = now
-        with self.app.app_context():
-            health.beat(self.id, hostname=self.hostname, pid=self.pid, started_at=self.started_at,
-                        state=state, current_job_id=job_id, jobs_done=self.jobs_done, prune=prune)
+        try:
+            with self.app.app_context():
+                health.beat(self.id, hostname=self.hostname, pid=self.pid, started_at=self.started_at,
+                            state=state, current_job_id=job_id, jobs_done=self.jobs_done, prune=prune)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self._last_beat = float("-inf")  # a missed beat: write the next one as soon as we can
+            log.debug("health beat skipped: database unavailable (%s)", _reason(exc))
 
     def _beat_busy(self) -> None:
         """Called from the job's heartbeat thread; the job id is read once, it may be cleared meanwhile."""
@@ -210,17 +230,25 @@ class Worker:
         except Cancelled:
             db.session.rollback()
             if ctx.shutting_down:
-                queue.release(ctx.job_id, self.id)
-            db.session.commit()
+                self._record(ctx, "hand-back", lambda: queue.release(ctx.job_id, self.id))
         except PermanentError as exc:
             db.session.rollback()
-            queue.fail(ctx.job_id, self.id, str(exc), retry=False)
-            db.session.commit()
+            self._record(ctx, "failure", lambda: queue.fail(ctx.job_id, self.id, str(exc), retry=False))
         except Exception as exc:  # noqa: BLE001 - any other failure is retried with backoff
             log.exception("job %s failed", ctx.job_id)
-            db.session.rollback()
-            queue.fail(ctx.job_id, self.id, f"{type(exc).__name__}: {exc}")
-            db.session.commit()
+            reset_session()
+            self._record(ctx, "failure", lambda: queue.fail(ctx.job_id, self.id, f"{type(exc).__name__}: {exc}"))
         else:
-            queue.finish(ctx.job_id, self.id)
+            self._record(ctx, "finish", lambda: queue.finish(ctx.job_id, self.id))
+
+    def _record(self, ctx: JobContext, what: str, step: Callable[[], None]) -> None:
+        """Write the job's outcome in a short transaction, waiting out a database outage."""
+        def write() -> None:
+            step()
             db.session.commit()
+        retry_through_outage(write, what=f"recording job {ctx.job_id}'s {what}", stop=self.stop)
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return f"{type(orig).__name__}: {str(orig).strip().splitlines()[0] if str(orig).strip() else ''}"
