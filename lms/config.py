@@ -40,6 +40,7 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_IP = 30
     LOGIN_LOCKOUT_MINUTES = 15
+    LOGIN_IP_SLOW_SECONDS = 10  # an address over its limit gets one attempt per this (not a lockout)
     CSV_MAX_ROWS = 2000
     VIDEO_MAX_BYTES = 4 * 1024**3  # a lecture upload; over it: 413 and nothing kept
     VIDEO_MAX_SECONDS = 4 * 3600

@@ -62,7 +62,9 @@ class User(UserMixin, TimestampMixin, db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Failed-login counter per key ('account:<email>' or 'ip:<address>')."""
+    """Failed-login counter per key: 'user:<id>' (an account, whichever login named it), 'login:<typed>'
+    (no such account), 'device:<user id>:<nonce>' (a trusted browser), 'ip:<address>', and
+    'slow:ip:<address>' (when a locked address may try next)."""
 
     __tablename__ = "login_throttles"
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from lms.auth import devices
 from lms.auth.models import LoginThrottle, Role, User, new_session_token
 from lms.auth.passwords import hash_password, password_problem, verify_password
 from lms.db import utcnow
@@ -85,11 +86,13 @@ def _locked_until(keys: list[str], now: datetime) -> datetime | None:
     return max(until) if until else None
 
 
-def _record_failure(account_key: str, ip_key: str, now: datetime) -> None:
+def _record_failure(account_key: str, ip_key: str | None, now: datetime) -> None:
     cfg = current_app.config
     window = timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
-    for key, limit in ((account_key, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-                       (ip_key, cfg["LOGIN_MAX_FAILURES_PER_IP"])):
+    counters = [(account_key, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"])]
+    if ip_key:
+        counters.append((ip_key, cfg["LOGIN_MAX_FAILURES_PER_IP"]))
+    for key, limit in counters:
         row = _throttle(key)
         if now - row.window_started_at > window:
             row.failures, row.window_started_at = 0, now
@@ -100,21 +103,41 @@ def _record_failure(account_key: str, ip_key: str, now: datetime) -> None:
     db.session.flush()
 
 
-def authenticate(login: str, password: str, ip: str) -> User:
+def _slowed(ip_key: str, now: datetime) -> int:
+    """Seconds to wait before the next attempt from a locked address (0: go ahead, and the next
+    one waits). Slowing, not refusing: one attacker must not shut out a whole campus."""
+    slot = _throttle("slow:" + ip_key)
+    if slot.locked_until and slot.locked_until > now:
+        return max(1, int((slot.locked_until - now).total_seconds()) + 1)
+    slot.locked_until = now + timedelta(seconds=current_app.config["LOGIN_IP_SLOW_SECONDS"])
+    return 0
+
+
+def authenticate(login: str, password: str, ip: str, device_cookie: str | None = None) -> User:
     """Return the user for these credentials.
 
     Raises LoginRefused with the same message for an unknown login, a wrong password and a
-    disabled account, and a lockout message after repeated failures for the login or the IP.
+    disabled account, and a lockout message after repeated failures for the account (whichever
+    login names it: e-mail or student number) or, for an unknown login, for what was typed. A
+    browser the account logged in from before (`device_cookie`, lms.auth.devices) has a counter of
+    its own and skips the IP limit; others are slowed down while their address is over its limit.
     The caller must commit even on failure, so the counters persist.
     """
     now = utcnow()
-    account_key = "account:" + login.strip().lower()[:250]
-    ip_key = "ip:" + ip
-    until = _locked_until([account_key, ip_key], now)
+    user = find_user_by_login(login)
+    device = devices.for_user(device_cookie, user.id if user else None)
+    if device is not None:
+        account_key, ip_key = device.throttle_key, None
+    else:
+        account_key = f"user:{user.id}" if user else "login:" + login.strip().lower()[:250]
+        ip_key = "ip:" + ip
+    until = _locked_until([account_key], now)
     if until:
         minutes = max(1, int((until - now).total_seconds() // 60) + 1)
         raise LoginRefused(_("Too many failed attempts. Try again in %(n)d minutes.", n=minutes))
-    user = find_user_by_login(login)
+    if ip_key and _locked_until([ip_key], now) and (wait := _slowed(ip_key, now)):
+        raise LoginRefused(_("Many failed logins came from your network. Wait %(n)d seconds and try again.",
+                             n=wait))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         _record_failure(account_key, ip_key, now)

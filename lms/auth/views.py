@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.auth import services
+from lms.auth import devices, services
 from lms.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
 from lms.extensions import db
 
@@ -32,7 +32,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.login.data, form.password.data,
-                                         request.remote_addr or "unknown")
+                                         request.remote_addr or "unknown", request.cookies.get(devices.COOKIE))
         except services.LoginRefused as exc:
             db.session.commit()  # keep the failure counters
             flash(exc.message, "error")
@@ -43,7 +43,9 @@ def login():
         if chosen:  # the language picked on the login page stays until the account has its own
             session["locale"] = chosen
         login_user(user)
-        return redirect(safe_next(request.args.get("next")) or url_for("catalog.home"))
+        response = redirect(safe_next(request.args.get("next")) or url_for("catalog.home"))
+        devices.set_cookie(response, devices.remember(request.cookies.get(devices.COOKIE), user.id))
+        return response
     return render_template("auth/login.html", form=form)
 
 

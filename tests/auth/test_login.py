@@ -3,9 +3,13 @@ import re
 
 import pytest
 
-from lms.auth.models import Role
+from datetime import timedelta
+
+from lms.auth import devices
+from lms.auth.models import LoginThrottle, Role
+from lms.db import utcnow
 from lms.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, AuthActions
 
 
 def test_login_by_email_or_student_number(client, auth, make):
@@ -42,20 +46,60 @@ def test_account_is_locked_after_repeated_failures(app, auth, make):
     assert b"Too many failed attempts" in auth.login("ghost@example.test", "x").data
 
 
-def test_ip_is_locked_after_failures_across_accounts(app, auth, make):
+def test_lockout_counts_the_account_whichever_login_names_it(app, auth, make):
+    user = make.user(Role.STUDENT, email="aziz@example.test", student_number="JDU26001")
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        auth.login("JDU26001", "wrong-password-1")
+    by_email = auth.login("aziz@example.test", PASSWORD)
+    assert by_email.status_code == 401 and b"Too many failed attempts" in by_email.data
+    assert user.last_login_at is None
+
+
+def test_a_campus_address_over_its_limit_slows_down_but_never_locks_students_out(app, make):
+    """One attacker behind the campus address guesses across accounts; students still log in."""
     app.config["LOGIN_MAX_FAILURES_PER_IP"] = 4
-    user = make.user(Role.STUDENT)
+    regular, newcomer = make.user(Role.STUDENT), make.user(Role.STUDENT)
+    regulars_browser, attacker, newcomers_browser = app.test_client(), app.test_client(), app.test_client()
+    assert AuthActions(regulars_browser).login(regular).status_code == 302  # has logged in here before
+    AuthActions(regulars_browser).logout()
     for n in range(4):
-        auth.login(f"guess{n}@example.test", "wrong-password-1")
-    assert b"Too many failed attempts" in auth.login(user, PASSWORD).data
+        AuthActions(attacker).login(f"guess{n}@example.test", "wrong-password-1")
+
+    # The address is over its limit: the attacker's next guesses wait their turn...
+    AuthActions(attacker).login("guess9@example.test", "wrong-password-1")
+    slowed = AuthActions(attacker).login(newcomer, "wrong-password-1")
+    assert slowed.status_code == 401 and b"Wait" in slowed.data
+    # ...a browser the account logged in from before is not slowed at all...
+    assert AuthActions(regulars_browser).login(regular).status_code == 302
+    # ...and a student on a new browser gets in once the turn has passed, with no lockout.
+    for row in db.session.scalars(db.select(LoginThrottle).where(LoginThrottle.key.startswith("slow:"))):
+        row.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert AuthActions(newcomers_browser).login(newcomer).status_code == 302
+
+
+def test_a_trusted_browser_has_its_own_failure_counter(app, auth, make, client):
+    user = make.user(Role.STUDENT)
+    assert auth.login(user).status_code == 302
+    auth.logout()
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):  # someone else, elsewhere
+        AuthActions(app.test_client()).login(user, "wrong-password-1")
+    assert auth.login(user).status_code == 302  # the student's own browser still gets in
+    auth.logout()
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):  # guesses from the trusted browser count too
+        auth.login(user, "wrong-password-1")
+    assert b"Too many failed attempts" in auth.login(user).data
+
+
+def test_a_forged_device_cookie_is_ignored(app, auth, make, client):
+    user = make.user(Role.STUDENT)
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        auth.login(user, "wrong-password-1")
+    client.set_cookie(devices.COOKIE, "W1sxLCJ4Il1d.forged.sig", path="/login")
+    assert b"Too many failed attempts" in auth.login(user).data
 
 
 def test_lockout_expires(app, auth, make):
-    from datetime import timedelta
-
-    from lms.auth.models import LoginThrottle
-    from lms.db import utcnow
-
     user = make.user(Role.STUDENT)
     for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
         auth.login(user, "wrong-password-1")
@@ -149,5 +193,6 @@ def test_behind_a_trusted_proxy_the_lockout_counts_each_students_address(app_wit
                                headers={"X-Forwarded-For": address})
         for n in range(4):
             login(f"guess{n}@example.test", "wrong-password-1", "203.0.113.7")
-        assert b"Too many failed attempts" in login(user.email, PASSWORD, "203.0.113.7").data
+        login("guess8@example.test", "wrong-password-1", "203.0.113.7")  # takes the slowed address's turn
+        assert b"Wait" in login(user.email, PASSWORD, "203.0.113.7").data
         assert login(user.email, PASSWORD, "198.51.100.20").status_code == 302  # another student, same proxy
