@@ -77,6 +77,16 @@ def complete_lesson(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
     return progress
 
 
+def mark_completed(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
+    """The student's own "Mark as completed", for lessons without a video. A video lesson completes
+    only from verified watching (lms.video.watching), or the 90 % rule would mean nothing.
+    Raises DomainError for a video lesson."""
+    if lesson.video_id is not None:
+        raise DomainError(_("This lesson completes when you have watched its video (at least %(share)d %% of it).",
+                            share=90))
+    return complete_lesson(enrollment, lesson)
+
+
 def _progress(enrollment: Enrollment, lesson: Lesson) -> LessonProgress | None:
     return db.session.scalar(select(LessonProgress).where(
         LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson.id))

@@ -14,6 +14,7 @@ from lms import markdown
 from lms.catalog import permissions, services
 from lms.catalog.importer import ASSET_TYPES, asset_key
 from lms.catalog.models import Course, Enrollment, Lesson, Module, Offering, Term
+from lms.errors import attempt
 from lms.extensions import db
 from lms.loading import load_or_404
 from lms.storage import StorageError
@@ -111,9 +112,8 @@ def complete(offering_id: int, lesson_id: int):
     enrollment = permissions.enrollment_of(current_user, offering)
     if enrollment is None:
         abort(403)
-    services.complete_lesson(enrollment, lesson)
-    db.session.commit()
-    flash(_("Lesson marked as completed."), "success")
+    if attempt(lambda: services.mark_completed(enrollment, lesson)) is not None:
+        flash(_("Lesson marked as completed."), "success")
     return redirect(url_for("catalog.lesson", offering_id=offering.id, lesson_id=lesson.id))
 
 

@@ -100,3 +100,14 @@ def test_malformed_report_is_a_clear_400(app, world, published):
     response = client.post(f"/offerings/{world.offering.id}/lessons/{world.lesson.id}/watch",
                            data={"position": "1", "intervals": "{not json"})
     assert response.status_code == 400
+
+
+def test_mark_as_completed_cannot_complete_a_video_lesson_unwatched(app, world, published):
+    client = login(app, world.student)
+    url = f"/offerings/{world.offering.id}/lessons/{world.lesson.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Mark as completed" not in page and "at least 90 % of it" in page
+    refused = client.post(f"{url}/complete", follow_redirects=True)
+    assert '<p class="flash flash-error" role="alert">This lesson completes when you have watched its video ' \
+        '(at least 90 % of it).</p>' in refused.get_data(as_text=True)
+    assert not lesson_completed(world)
