@@ -13,6 +13,7 @@ from typing import BinaryIO
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from lms.filenames import display_name
 from lms.assignments import late
 from lms.assignments.filetypes import HEAD_BYTES, FileRejected, check
 from lms.assignments.models import Assignment, Extension, Submission, SubmissionFile, SubmissionKind
@@ -181,7 +182,7 @@ def store_file(upload: Upload, allowed: list[str], max_bytes: int, stored: list[
     else:
         size, sha256 = get_storage().put_stream(key, _Prefixed(head, upload.stream), max_bytes=max_bytes)
     stored.append(key)
-    return SubmissionFile(storage_key=key, filename=upload.filename[:255], size=size, sha256=sha256,
+    return SubmissionFile(storage_key=key, filename=display_name(upload.filename), size=size, sha256=sha256,
                           media_type=media_type)
 
 

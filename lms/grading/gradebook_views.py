@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from lms.filenames import content_disposition
 from lms.assignments.models import Assignment, GradeCategory
 from lms.catalog.models import Offering
 from lms.errors import attempt
@@ -65,7 +66,7 @@ def export(offering_id: int):
     body = gradebook.export_csv(gradebook.build(offering))
     name = f"gradebook-{offering.course.code}-{offering.term.code}.csv"
     response = Response(body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = services.content_disposition(name)
+    response.headers["Content-Disposition"] = content_disposition(name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import mimetypes
 import re
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import BinaryIO
-from urllib.parse import quote
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from lms.filenames import display_name
 from lms.assignments.models import Assignment, Submission
 from lms.auth.models import User
 from lms.catalog.models import Enrollment
@@ -46,7 +45,7 @@ __all__ = [
     "GradeView", "audit", "final_score", "grade_of", "grade_view", "latest_submission", "override_penalty",
     "release", "released_grade", "save_grade", "snapshot", "submissions_of", "write_grade",
     # feedback files and timestamped comments
-    "add_feedback_file", "add_timed_comment", "content_disposition", "delete_timed_comment", "remove_feedback_file",
+    "add_feedback_file", "add_timed_comment", "delete_timed_comment", "remove_feedback_file",
     "timed_comments",
 ]
 
@@ -252,26 +251,12 @@ def grade_view(grade: Grade, assignment: Assignment | None = None) -> GradeView:
 
 # --- feedback files ------------------------------------------------------------------------------
 
-def clean_filename(name: str) -> str:
-    """A display name only (storage keys are generated): the last path part, no control characters."""
-    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
-    return name[:255] or "feedback"
-
-
-def content_disposition(filename: str) -> str:
-    """RFC 6266: an ASCII fallback and the exact UTF-8 name in filename*."""
-    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    fallback = re.sub(r'[^A-Za-z0-9._ ()-]', "_", fallback).strip() or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 def add_feedback_file(grade: Grade, actor: User, stream: BinaryIO, filename: str,
                       max_bytes: int | None = None) -> FeedbackFile:
     """Store the file under a generated key and attach it to the grade (audited as "feedback_file").
     The caller deletes `storage_key` if its commit fails. Raises Forbidden and DomainError (too large)."""
     _require(permissions.can_grade(actor, db.session.get(Assignment, grade.assignment_id)))
-    name = clean_filename(filename)
+    name = display_name(filename, "feedback")
     max_bytes = max_bytes or FEEDBACK_MAX_BYTES
     key = f"feedback/{grade.assignment_id}/{uuid.uuid4().hex}"
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, redirect, send_file
 
+from lms.filenames import content_disposition
 from lms.storage import StorageError, get_storage
 
 DOWNLOAD_URL_SECONDS = 300  # long enough to start the download; a copied link soon stops working
@@ -21,7 +22,10 @@ def deliver(key: str, *, mimetype: str, filename: str | None = None, inline: boo
             response.headers["Cache-Control"] = "private, no-store"  # the signature is the user's
             return response
         with storage.local_file(key) as path:
-            return send_file(path, mimetype=mimetype, as_attachment=not inline, download_name=filename,
-                             conditional=True, max_age=max_age)
+            response = send_file(path, mimetype=mimetype, conditional=True, max_age=max_age)
     except StorageError:
         abort(404)
+    if filename or not inline:  # the one helper, as on S3: send_file's own would take raw names
+        response.headers["Content-Disposition"] = content_disposition(filename or key.rsplit("/", 1)[-1],
+                                                                      inline=inline)
+    return response

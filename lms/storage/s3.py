@@ -10,23 +10,16 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
-from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from lms.filenames import content_disposition
 from lms.storage.base import (Hashing, NotStored, Part, Storage, StorageError, check_key, guess_type,
                               read_full)
 
 MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
-
-
-def content_disposition(filename: str, inline: bool) -> str:
-    """RFC 6266 with an ASCII fallback, as the app's own downloads send it."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class S3Storage(Storage):
@@ -158,7 +151,7 @@ class S3Storage(Storage):
         if content_type:
             params["ResponseContentType"] = content_type
         if filename:
-            params["ResponseContentDisposition"] = content_disposition(filename, inline)
+            params["ResponseContentDisposition"] = content_disposition(filename, inline=inline)
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=int(expires))
 
     # -- uploads in parts, straight from the browser ----------------------------------------------

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from jinja2.filters import do_filesizeformat
 from sqlalchemy import select
 
+from lms.filenames import display_name
 from lms.db import utcnow
 from lms.errors import Conflict, DomainError, NotFound
 from lms.extensions import db
@@ -26,7 +27,7 @@ SWEEP_BATCH = 20
 def start(user, purpose_name: str, target_id: int, filename: str, size: int) -> Upload:
     purpose = find_purpose(purpose_name)
     max_bytes = purpose.authorize(user, target_id)
-    filename = (filename or "").replace("/", "_").replace("\\", "_").strip()[:255]
+    filename = display_name(filename)
     content_type = purpose.check_name(filename)
     if size <= 0:
         raise DomainError(_("The file is empty. Choose the file again."))

@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from lms.filenames import display_name
 from lms.catalog.models import Enrollment, Lesson, LessonProgress
 from lms.catalog.services import complete_lesson
 from lms.db import utcnow
@@ -49,7 +50,7 @@ def attach_stored(lesson: Lesson | None, uploader_id: int, key: str, filename: s
     """A video already in storage (streamed just now, or sent in parts from the browser); its
     SHA-256 may come later, from the worker that reads it anyway."""
     video = Video(lesson_id=lesson.id if lesson else None, uploaded_by_id=uploader_id, original_key=key,
-                  original_name=(filename or "video")[:255], original_size=size, original_sha256=sha256,
+                  original_name=display_name(filename, "video"), original_size=size, original_sha256=sha256,
                   state=VideoState.PROCESSING)
     db.session.add(video)
     db.session.flush()
