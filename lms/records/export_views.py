@@ -12,6 +12,7 @@ from sqlalchemy import select
 from wtforms import IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange
 
+from lms.filenames import content_disposition
 from lms.auth.models import Role, User
 from lms.catalog.models import Program
 from lms.catalog.permissions import oversees_all
@@ -40,7 +41,9 @@ def can_manage_exports(user: User, job: Job | None = None) -> bool:
 
 
 def _attachment(data: bytes, mimetype: str, name: str):
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    response = send_file(io.BytesIO(data), mimetype=mimetype, max_age=0)
+    response.headers["Content-Type"] = mimetype  # as given: werkzeug would add a second "; charset"
+    response.headers["Content-Disposition"] = content_disposition(name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -25,6 +25,7 @@ def deliver(key: str, *, mimetype: str, filename: str | None = None, inline: boo
             response = send_file(path, mimetype=mimetype, conditional=True, max_age=max_age)
     except StorageError:
         abort(404)
+    response.headers["Content-Type"] = mimetype  # as given: werkzeug would add a second "; charset"
     if filename or not inline:  # the one helper, as on S3: send_file's own would take raw names
         response.headers["Content-Disposition"] = content_disposition(filename or key.rsplit("/", 1)[-1],
                                                                       inline=inline)

@@ -5,6 +5,7 @@ import zipfile
 
 import pytest
 
+from lms.filenames import content_disposition
 from lms.auth.models import Role
 from lms.jobs.models import Job, JobState
 from lms.jobs.worker import Worker
@@ -26,7 +27,8 @@ def test_student_transcript_role_matrix(app, make, client, auth, fmt, role, allo
     response = client.get(f"/records/students/{cohort.student.id}/transcript.{fmt}")
     assert response.status_code == (200 if allowed else 403)
     if allowed:
-        assert response.headers["Content-Disposition"] == f"attachment; filename={FILE_NAMES[fmt]}"
+        assert response.headers["Content-Disposition"] == content_disposition(FILE_NAMES[fmt])
+        assert response.headers["Content-Type"].count("charset") <= 1
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "no-store" in response.headers["Cache-Control"]
 
@@ -69,7 +71,7 @@ def test_cohort_export_end_to_end(app, make, client, auth, fmt):
     assert b"Download" in client.get(f"/records/exports/{job.id}").data
     download = client.get(status["download_url"])
     assert download.status_code == 200
-    assert download.headers["Content-Disposition"].startswith("attachment; filename=transcripts-GD-2026.")
+    assert download.headers["Content-Disposition"].startswith('attachment; filename="transcripts-GD-2026.')
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(download.data.decode("utf-8-sig"))))
         results = [r for r in rows if r["row_type"] in ("result", "recognised")]

@@ -55,7 +55,7 @@ def test_instructor_adds_japanese_captions_and_students_get_a_track(app, world, 
     track = re.search(r'<track kind="subtitles" srclang="ja" label="日本語" src="([^"]+)" default>', page)
     assert track, "the Japanese track is on by default for a Japanese-speaking student"
     vtt = student.get(track.group(1))
-    assert vtt.content_type.startswith("text/vtt") and "こんにちは" in vtt.get_data(as_text=True)
+    assert vtt.headers["Content-Type"] == "text/vtt; charset=utf-8" and "こんにちは" in vtt.get_data(as_text=True)
 
 
 def test_bad_captions_upload_shows_the_reason(app, world, published):
