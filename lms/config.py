@@ -42,6 +42,8 @@ class Defaults:
     LOGIN_LOCKOUT_MINUTES = 15
     LOGIN_IP_SLOW_SECONDS = 10  # an address over its limit gets one attempt per this (not a lockout)
     CSV_MAX_ROWS = 2000
+    IMAGE_MAX_PIXELS = 40_000_000  # image uploads: more is a pixel flood (a small file, gigabytes decoded)
+    IMAGE_MAX_SIDE = 8192
     VIDEO_MAX_BYTES = 4 * 1024**3  # a lecture upload; over it: 413 and nothing kept
     VIDEO_MAX_SECONDS = 4 * 3600
     VIDEO_TIMEOUT_FACTOR = 8  # a transcode may take this many times the video's duration

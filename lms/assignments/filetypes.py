@@ -6,7 +6,17 @@ instructor allowed their extension, and are always downloaded, never shown inlin
 """
 from __future__ import annotations
 
+import io
+import struct
+import warnings
+
+from flask import current_app
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+
 HEAD_BYTES = 4096
+# An image's size sits in its header; a JPEG's can come after up to ~64 KB of EXIF and ICC data.
+IMAGE_HEAD_BYTES = 256 * 1024
 
 # extension -> (media type, test on the head)
 def _at(offset: int, *signatures: bytes):
@@ -63,27 +73,78 @@ class FileRejected(ValueError):
     pass
 
 
+class Prefixed:
+    """A stream whose first bytes were already read for the content check."""
+
+    def __init__(self, head: bytes, rest):
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            chunk, self.head = self.head, b""
+            return chunk
+        return self.rest.read(size)
+
+
 def extension_of(filename: str) -> str:
     return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def head_bytes(filename: str) -> int:
+    """How much of the file `check` needs to see."""
+    media_type = KNOWN.get(extension_of(filename), ("",))[0]
+    return IMAGE_HEAD_BYTES if media_type in PIXEL_CHECKED else HEAD_BYTES
+
+
+PIXEL_CHECKED = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def check_pixels(filename: str, head: bytes) -> None:
+    """Refuse a pixel flood (a small file that decodes to gigabytes) from its header alone, before
+    anything is stored or any thumbnailer or browser decodes it."""
+    max_pixels, max_side = current_app.config["IMAGE_MAX_PIXELS"], current_app.config["IMAGE_MAX_SIDE"]
+    try:
+        width, height = _image_size(head)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error):
+        raise FileRejected(_("%(name)s: the image's size could not be read from its header; export it "
+                             "again (without large embedded metadata)", name=filename)) from None
+    if width > max_side or height > max_side or width * height > max_pixels:
+        raise FileRejected(_("%(name)s: the image is %(w)d × %(h)d pixels; images may have at most %(side)d "
+                             "pixels a side and %(mp)d megapixels. Scale it down and upload it again.",
+                             name=filename, w=width, h=height, side=max_side, mp=max_pixels // 1_000_000))
+
+
+def _image_size(head: bytes) -> tuple[int, int]:
+    if head[12:16] == b"IHDR":  # PNG: its first chunk, whatever metadata follows
+        return struct.unpack(">II", head[16:24])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # judged by our own limits
+            return Image.open(io.BytesIO(head)).size  # reads the header only, never decodes
+    except Image.DecompressionBombError:
+        return 1 << 20, 1 << 20
 
 
 def check(filename: str, head: bytes, allowed: list[str]) -> str:
     """Return the media type to store, or raise FileRejected with a reason the student can act on."""
     ext = extension_of(filename)
     if allowed and ext not in allowed:
-        raise FileRejected(f"{filename}: .{ext or '(none)'} files are not accepted here; allowed: "
-                           + ", ".join(f".{a}" for a in allowed))
+        raise FileRejected(_("%(name)s: .%(ext)s files are not accepted here; allowed: %(allowed)s", name=filename,
+                             ext=ext or _("(none)"), allowed=", ".join(f".{a}" for a in allowed)))
     if not head:
-        raise FileRejected(f"{filename}: the file is empty")
+        raise FileRejected(_("%(name)s: the file is empty", name=filename))
     if head.startswith(EXECUTABLE):
-        raise FileRejected(f"{filename}: programs and scripts cannot be submitted as files")
+        raise FileRejected(_("%(name)s: programs and scripts cannot be submitted as files", name=filename))
     if ext in KNOWN:
         media_type, test = KNOWN[ext]
         if not test(head):
-            raise FileRejected(f"{filename}: the content is not a real .{ext} file; export it again")
+            raise FileRejected(_("%(name)s: the content is not a real .%(ext)s file; export it again",
+                                 name=filename, ext=ext))
+        if media_type in PIXEL_CHECKED:
+            check_pixels(filename, head)
         return media_type
     if ext in TEXT:
         if not _text(head):
-            raise FileRejected(f"{filename}: a .{ext} file must be UTF-8 text")
+            raise FileRejected(_("%(name)s: a .%(ext)s file must be UTF-8 text", name=filename, ext=ext))
         return TEXT[ext]
     return "application/octet-stream"

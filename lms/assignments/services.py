@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from lms.filenames import display_name
 from lms.assignments import late
-from lms.assignments.filetypes import HEAD_BYTES, FileRejected, check
+from lms.assignments.filetypes import FileRejected, Prefixed, check, head_bytes
 from lms.assignments.models import Assignment, Extension, Submission, SubmissionFile, SubmissionKind
 from lms.db import utcnow
 from lms.errors import Conflict, DomainError
@@ -35,19 +35,6 @@ class Upload:
     key: str | None = None  # already in storage, sent in parts from the browser
     size: int = 0
     sha256: str | None = None
-
-
-class _Prefixed:
-    """A stream whose first bytes were already read for the content check."""
-
-    def __init__(self, head: bytes, rest: BinaryIO):
-        self.head, self.rest = head, rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self.head:
-            chunk, self.head = self.head, b""
-            return chunk
-        return self.rest.read(size)
 
 
 def deadline_for(assignment: Assignment, student_id: int) -> tuple[datetime, datetime | None, Extension | None]:
@@ -169,7 +156,7 @@ def _attach_media(submission, assignment, kind, media, stored) -> None:
 
 def store_file(upload: Upload, allowed: list[str], max_bytes: int, stored: list[str]) -> SubmissionFile:
     """Check the content against the extension, then stream it to storage under a generated key."""
-    head = upload.stream.read(HEAD_BYTES)
+    head = upload.stream.read(head_bytes(upload.filename))
     try:
         media_type = check(upload.filename, head, allowed)
     except FileRejected as exc:
@@ -180,7 +167,7 @@ def store_file(upload: Upload, allowed: list[str], max_bytes: int, stored: list[
             raise TooLarge(max_bytes)
         size, sha256 = get_storage().adopt(upload.stream, key, content_type=media_type)
     else:
-        size, sha256 = get_storage().put_stream(key, _Prefixed(head, upload.stream), max_bytes=max_bytes)
+        size, sha256 = get_storage().put_stream(key, Prefixed(head, upload.stream), max_bytes=max_bytes)
     stored.append(key)
     return SubmissionFile(storage_key=key, filename=display_name(upload.filename), size=size, sha256=sha256,
                           media_type=media_type)

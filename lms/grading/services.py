@@ -21,13 +21,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from lms.filenames import display_name
+from lms.assignments.filetypes import IMAGE_HEAD_BYTES, PIXEL_CHECKED, FileRejected, Prefixed, check_pixels
 from lms.assignments.models import Assignment, Submission
 from lms.auth.models import User
 from lms.catalog.models import Enrollment
 from lms.db import utcnow
 from lms.errors import Conflict, DomainError, Forbidden
 from lms.extensions import db
+from lms.filenames import display_name
 from lms.grading import permissions
 from lms.grading.models import FeedbackFile, Grade, GradeAudit, RubricCriterion, RubricLevel, TimedComment
 from lms.grading.rubrics import (CriterionSpec, LevelSpec, attach_rubric, copy_rubric,
@@ -258,13 +259,21 @@ def add_feedback_file(grade: Grade, actor: User, stream: BinaryIO, filename: str
     _require(permissions.can_grade(actor, db.session.get(Assignment, grade.assignment_id)))
     name = display_name(filename, "feedback")
     max_bytes = max_bytes or FEEDBACK_MAX_BYTES
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if media_type in PIXEL_CHECKED:  # shown inline to the student: no pixel floods
+        head = stream.read(IMAGE_HEAD_BYTES)
+        try:
+            check_pixels(name, head)
+        except FileRejected as exc:
+            raise DomainError(str(exc)) from None
+        stream = Prefixed(head, stream)
     key = f"feedback/{grade.assignment_id}/{uuid.uuid4().hex}"
     try:
         size, sha256 = get_storage().put_stream(key, stream, max_bytes=max_bytes)
     except TooLarge:
         raise DomainError(_("“%(name)s” is larger than %(mb)d MB.", name=name, mb=max_bytes // 2**20)) from None
     row = FeedbackFile(grade_id=grade.id, storage_key=key, filename=name, size=size, sha256=sha256,
-                       media_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
+                       media_type=media_type)
     db.session.add(row)
     audit(grade, actor, "feedback_file", None, {"file": name, "sha256": sha256})
     db.session.flush()

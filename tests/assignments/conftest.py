@@ -11,8 +11,9 @@ import pytest
 from lms.assignments.models import Assignment
 from lms.auth.models import Role
 from lms.extensions import db
+from tests.images import image_bytes
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+PNG = image_bytes("PNG") + bytes(range(256)) * 4  # a real image, and bytes after it as a file may carry
 
 
 class World:

@@ -2,9 +2,10 @@
 import pytest
 
 from lms.assignments.filetypes import FileRejected, check
+from tests.images import image_bytes, png_header
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 20
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
 ZIP = b"PK\x03\x04" + b"\x00" * 20
 
 
@@ -14,7 +15,7 @@ ZIP = b"PK\x03\x04" + b"\x00" * 20
     ("notes.md", "# 企画書\n".encode(), "text/markdown"), ("page.html", b"<script>alert(1)</script>", "text/html"),
     ("sprite.aseprite", b"\x00\x00\x00\x00\xe0\xa5", "application/octet-stream"), ("mystery.xyz", b"\x01\x02", "application/octet-stream"),
 ])
-def test_accepted(name, head, media_type):
+def test_accepted(app, name, head, media_type):
     assert check(name, head, []) == media_type
 
 
@@ -28,6 +29,22 @@ def test_accepted(name, head, media_type):
     ("noext", b"data", ["png"], "not accepted"),
     ("empty.png", b"", [], "empty"),
 ])
-def test_refused(name, head, allowed, reason):
+def test_refused(app, name, head, allowed, reason):
     with pytest.raises(FileRejected, match=reason):
         check(name, head, allowed)
+
+
+@pytest.mark.parametrize("name, head", [
+    ("flood.png", png_header(100_000, 100_000)),  # 10 gigapixels in 33 bytes
+    ("wide.png", png_header(20_000, 10)),  # few pixels, but a side over 8,192
+    ("big.png", png_header(8_000, 6_000)),  # 48 megapixels
+])
+def test_pixel_floods_are_refused_from_the_header(app, name, head):
+    with pytest.raises(FileRejected, match="Scale it down"):
+        check(name, head, [])
+
+
+def test_an_image_at_the_limits_passes_and_an_unreadable_header_is_refused(app):
+    assert check("poster.png", png_header(8_000, 5_000), []) == "image/png"
+    with pytest.raises(FileRejected, match="size could not be read"):
+        check("cut.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 20, [])

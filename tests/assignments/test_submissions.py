@@ -84,7 +84,7 @@ def test_disallowed_extension_is_refused(app, world):
 
 def test_oversized_file_is_refused_whole(app, world):
     client = login(app, world.student)
-    big = b"\x89PNG\r\n\x1a\n" + b"\x00" * (64 * 1024 + 1)
+    big = PNG + b"\x00" * (64 * 1024 + 1)
     response = submit_files(client, world.assignment, [("small.png", PNG), ("big.png", big)])
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "A file is larger than the" in page and "Nothing was submitted" in page

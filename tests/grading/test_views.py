@@ -289,3 +289,14 @@ def test_graders_play_a_ready_build_in_the_sandbox_iframe(app, world, assignment
     frame = page[page.index("<iframe"):page.index("</iframe>")]
     assert f'src="{app.config["SANDBOX_ORIGIN"]}/b/' in frame
     assert 'sandbox="allow-scripts allow-pointer-lock"' in frame and "allow-same-origin" not in frame
+
+
+def test_a_feedback_image_that_is_a_pixel_flood_is_refused_and_nothing_saved(app, world, assignment, login):
+    from tests.images import png_header
+
+    client = login(world.instructor)
+    response = client.post(grade_url(assignment, world.student), content_type="multipart/form-data", data={
+        "score": "90", "version": "0", "files": [(io.BytesIO(png_header(60_000, 60_000)), "marked-up.png")]},
+        follow_redirects=True)
+    assert "Scale it down" in response.get_data(as_text=True)
+    assert db.session.scalars(select(FeedbackFile)).all() == [] and grade_of(assignment, world.student) is None
