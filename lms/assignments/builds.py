@@ -24,6 +24,7 @@ from lms.jobs import queue
 from lms.jobs.models import Job, JobState
 from lms.jobs.attempts import publish_attempt
 from lms.jobs.worker import Cancelled, JobContext, PermanentError, handler
+from lms.messages import Message, later, shown
 from lms.sandbox.tokens import build_token
 from lms.storage import StorageError, get_storage
 
@@ -87,17 +88,17 @@ def check_build(ctx: JobContext) -> None:
         publish_attempt(ctx, work, publish_build, prefix=prefix, parent=f"builds/{build_id}")
     except (zipcheck.BuildRejected, StorageError) as exc:  # rolled back and removed already
         reason = exc.message if isinstance(exc, zipcheck.BuildRejected) else \
-            _("The uploaded zip is missing. Submit the build again.")
+            later("The uploaded zip is missing. Submit the build again.")
         _reject_and_stop(ctx, db.session.get(GameBuild, build_id), reason)
 
 
-def _reject_and_stop(ctx: JobContext, build: GameBuild, reason: str) -> None:
+def _reject_and_stop(ctx: JobContext, build: GameBuild, reason: Message) -> None:
     if not reject(build, reason, job_id=ctx.job_id, worker_id=ctx.worker_id):
         db.session.rollback()
         raise Cancelled()
     db.session.commit()
     get_storage().delete_prefix(f"builds/{build.id}")  # nothing of a rejected build is ever served
-    raise PermanentError(reason)
+    raise PermanentError(str(reason))
 
 
 def _still_mine(job_id: int, worker_id: str) -> bool:
@@ -120,12 +121,12 @@ def publish(build: GameBuild, *, job_id: int, worker_id: str, prefix: str, entry
     return True
 
 
-def reject(build: GameBuild, reason: str, *, job_id: int, worker_id: str) -> bool:
+def reject(build: GameBuild, reason: Message, *, job_id: int, worker_id: str) -> bool:
     """Record why the build was refused, in the caller's transaction. False when this worker no
     longer holds the job."""
     if not _still_mine(job_id, worker_id):
         return False
-    build.state, build.error, build.prefix, build.entry = BuildState.REJECTED, reason, None, None
+    build.state, build.error, build.prefix, build.entry = BuildState.REJECTED, reason.stored(), None, None
     db.session.flush()
     return True
 
@@ -136,7 +137,7 @@ def status(build: GameBuild) -> dict:
     if build.state == BuildState.READY:
         return {"state": "ready", "error": None}
     if build.state == BuildState.REJECTED:
-        return {"state": "rejected", "error": build.error}
+        return {"state": "rejected", "error": shown(build.error)}
     job = db.session.get(Job, build.job_id) if build.job_id else None
     if job is None or job.state == JobState.DEAD:
         return {"state": "rejected",

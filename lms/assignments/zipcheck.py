@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from flask_babel import gettext as _
+from lms.messages import Message
+from lms.messages import later as _  # a job writes these; the student reads them in their language
 
 CHUNK = 256 * 1024
 ENTRY = "index.html"
@@ -42,8 +43,8 @@ ZIP64_END_RECORD = struct.Struct("<4sQ2H2L4Q")
 class BuildRejected(Exception):
     """The zip cannot be accepted; `message` tells the student what to change."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
+    def __init__(self, message: Message):
+        super().__init__(str(message))
         self.message = message
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select, update
 from lms.db import utcnow
 from lms.extensions import db
 from lms.jobs.models import Job, JobState
+from lms.messages import without_paths
 
 BASE_BACKOFF_SECONDS = 10
 MAX_BACKOFF_SECONDS = 3600
@@ -102,7 +103,7 @@ def fail(job_id: int, worker_id: str, error: str, *, retry: bool = True) -> JobS
     if job is None or job.worker_id != worker_id or job.state != JobState.RUNNING:
         return None
     now = utcnow()
-    job.last_error = error[:4000]
+    job.last_error = without_paths(error)[:4000]  # shown to admins: the server's folders are not theirs to see
     job.lease_until = None
     if retry and job.attempts < job.max_attempts:
         job.state = JobState.FAILED

@@ -29,8 +29,19 @@ OUTPUT_FILE_LIMIT = 8 * 1024**3
 PROBE_TIMEOUT = 30
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogs: it is stored untranslated and translated where it is shown,
+    in the reader's language (lms/video/failures.py); jobs run in no one's language."""
+    return message
+
+
 class MediaRejected(Exception):
-    """The file cannot be used; the message is written for the instructor who uploaded it."""
+    """The file cannot be used. `message` (a catalog message id, with `params`) is written for the
+    instructor who uploaded it; `detail` is the tool's own words, for the log and the admin only."""
+
+    def __init__(self, message: str, detail: str = "", **params):
+        self.message, self.params, self.detail = message, params, detail
+        super().__init__(message % params if params else message)
 
 
 class MediaToolError(Exception):
@@ -171,39 +182,43 @@ def probe(path: Path, *, max_duration: float) -> Probe:
     """Read the file's streams and check them against our limits. Raises MediaRejected."""
     size = path.stat().st_size
     if size == 0:
-        raise MediaRejected("The file is empty (0 bytes). Upload the video file again.")
+        raise MediaRejected(N_("The file is empty (0 bytes). Upload the video file again."))
     argv = [_binary("ffprobe"), "-v", "error", "-show_format", "-show_streams", "-of", "json",
             *WHITELISTS, f"file:{path}"]
     try:
         data = json.loads(run(argv, timeout=PROBE_TIMEOUT) or "{}")
     except MediaToolError as exc:
-        raise MediaRejected("This file is not a video we can read (MP4, MOV, MKV or WebM), "
-                            f"or it is damaged or incomplete. Details: {str(exc)[-300:]}") from None
+        raise MediaRejected(N_("This file is not a video we can read (MP4, MOV, MKV or WebM), or it is damaged "
+                               "or incomplete."), detail=str(exc)[-300:]) from None
     fmt = data.get("format") or {}
     if fmt.get("format_name") not in ALLOWED_FORMATS:
-        raise MediaRejected(f"Files of type {fmt.get('format_name')!r} are not accepted; upload MP4, MOV, MKV or WebM.")
+        raise MediaRejected(N_("Files of type %(type)s are not accepted; upload MP4, MOV, MKV or WebM."),
+                            type=repr(fmt.get("format_name")))
     streams = data.get("streams") or []
     video = next((s for s in streams if s.get("codec_type") == "video"
                   and not (s.get("disposition") or {}).get("attached_pic")), None)
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     if video is None and audio is None:
-        raise MediaRejected("The file has no video or audio stream.")
+        raise MediaRejected(N_("The file has no video or audio stream."))
     duration = float(fmt.get("duration") or 0)
     if duration <= 0:
-        raise MediaRejected("The file declares no duration; it may be truncated. Export it again.")
+        raise MediaRejected(N_("The file declares no duration; it may be truncated. Export it again."))
     if duration > max_duration:
-        raise MediaRejected(f"The video is {_clock(duration)} long; the limit is {_clock(max_duration)}. "
-                            "Trim it or split it into shorter videos.")
+        raise MediaRejected(N_("The video is %(length)s long; the limit is %(limit)s. Trim it or split it into "
+                               "shorter videos."), length=_clock(duration), limit=_clock(max_duration))
     width = height = fps = None
     if video is not None:
         width, height = int(video.get("width") or 0), int(video.get("height") or 0)
         if width <= 0 or height <= 0:
-            raise MediaRejected("The video stream declares no picture size; the file is damaged.")
+            raise MediaRejected(N_("The video stream declares no picture size; the file is damaged."))
         if max(width, height) > MAX_WIDTH or min(width, height) > MAX_HEIGHT:
-            raise MediaRejected(f"The video is {width}x{height}; the largest accepted is {MAX_WIDTH}x{MAX_HEIGHT} (4K).")
+            raise MediaRejected(N_("The video is %(width)dx%(height)d; the largest accepted is %(max_width)dx"
+                                   "%(max_height)d (4K)."), width=width, height=height, max_width=MAX_WIDTH,
+                                max_height=MAX_HEIGHT)
         fps = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate"))
         if fps is not None and fps > MAX_FPS:
-            raise MediaRejected(f"The video has {fps:.0f} frames per second; the limit is {MAX_FPS}.")
+            raise MediaRejected(N_("The video has %(fps).0f frames per second; the limit is %(limit)d."),
+                                fps=fps, limit=MAX_FPS)
     _check_declared_size(streams, size)
     _check_tail(path, float(fmt.get("start_time") or 0), duration)
     return Probe(format_name=fmt["format_name"], duration=duration, width=width, height=height, fps=fps,
@@ -219,8 +234,8 @@ def _check_declared_size(streams: list[dict], size: int) -> None:
         except ValueError:
             continue
     if declared > size * 1.25 + 256 * 1024:
-        raise MediaRejected(f"The file is incomplete: its streams declare {declared / 1e6:.1f} MB "
-                            f"but it holds {size / 1e6:.1f} MB. Upload it again.")
+        raise MediaRejected(N_("The file is incomplete: its streams declare %(declared).1f MB but it holds "
+                               "%(size).1f MB. Upload it again."), declared=declared / 1e6, size=size / 1e6)
 
 
 def _clock(seconds: float) -> str:
@@ -239,8 +254,8 @@ def _check_tail(path: Path, start: float, duration: float) -> None:
     try:
         packets = json.loads(run(argv, timeout=PROBE_TIMEOUT) or "{}").get("packets") or []
     except MediaToolError as exc:
-        raise MediaRejected("The end of the file cannot be read; it may be incomplete. "
-                            f"Details: {str(exc)[-300:]}") from None
+        raise MediaRejected(N_("The end of the file cannot be read; it may be incomplete."),
+                            detail=str(exc)[-300:]) from None
     ends = []
     for packet in packets:
         try:
@@ -249,8 +264,9 @@ def _check_tail(path: Path, start: float, duration: float) -> None:
             continue
     end = max(ends, default=start) - start
     if end < duration - max(0.25, min(1.0, duration * 0.1)):
-        raise MediaRejected(f"The file is incomplete: it declares {_clock(duration)} but its data stops at "
-                            f"{_clock(end)}. Upload it again (let the upload finish) or export it again.")
+        raise MediaRejected(N_("The file is incomplete: it declares %(length)s but its data stops at %(end)s. "
+                               "Upload it again (let the upload finish) or export it again."),
+                            length=_clock(duration), end=_clock(end))
 
 
 def _video_filters(rungs) -> tuple[str, list[str]]:

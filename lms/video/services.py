@@ -13,16 +13,17 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from lms.filenames import display_name
 from lms.catalog.models import Enrollment, Lesson, LessonProgress
 from lms.catalog.services import complete_lesson
 from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.filenames import display_name
 from lms.jobs import queue
 from lms.jobs.models import Job, JobState
+from lms.messages import Message, shown
 from lms.storage import get_storage
-from lms.video import watching
+from lms.video import failures, watching
 from lms.video.models import Caption, Video, VideoState, WatchProgress
 
 TRANSCODE = "transcode"
@@ -77,11 +78,11 @@ def status(video: Video) -> VideoStatus:
         return VideoStatus("ready", 1.0, 0, None)
     job = video.job
     if video.state == VideoState.FAILED or (job is not None and job.state == JobState.DEAD):
-        return VideoStatus("failed", 0.0, None, video.error or (job.last_error if job else None))
+        return VideoStatus("failed", 0.0, None, shown(video.error) or failures.for_uploader(job, final=True))
     if job is None or job.state == JobState.QUEUED:
         return VideoStatus("queued", 0.0, None, None)
     if job.state == JobState.FAILED:
-        return VideoStatus("retrying", job.progress, None, job.last_error)
+        return VideoStatus("retrying", job.progress, None, failures.for_uploader(job, final=False))
     return VideoStatus("transcoding", job.progress, job.eta_seconds, None)
 
 
@@ -117,8 +118,9 @@ def publish(video: Video, *, job_id: int, worker_id: str, prefix: str, duration:
     return True
 
 
-def reject(video: Video, reason: str) -> None:
-    video.state, video.error = VideoState.FAILED, reason
+def reject(video: Video, reason: Message) -> None:
+    """The file cannot be used: `reason` is shown to the uploader in their language."""
+    video.state, video.error = VideoState.FAILED, reason.stored()
     db.session.flush()
 
 

@@ -15,6 +15,7 @@ from lms.extensions import db
 from lms.jobs.attempts import publish_attempt
 from lms.jobs.worker import JobContext, PermanentError, handler
 from lms.media import ffmpeg
+from lms.messages import Message
 from lms.storage import get_storage
 from lms.storage.base import file_sha256 as sha256_of
 from lms.video import services
@@ -56,9 +57,9 @@ def transcode(ctx: JobContext) -> None:
     try:
         publish_attempt(ctx, work, publish, prefix=prefix, parent=f"videos/{video_id}/renditions")
     except ffmpeg.MediaRejected as exc:
-        services.reject(db.session.get(Video, video_id), str(exc))
+        services.reject(db.session.get(Video, video_id), Message(exc.message, exc.params))
         db.session.commit()
-        raise PermanentError(str(exc)) from None
+        raise PermanentError(f"{exc} {exc.detail}".strip()) from None
 
 
 def _transcode(ctx: JobContext, source: Path, prefix: str, hashed: bool) -> Transcoded:

@@ -57,13 +57,22 @@ def test_a_bad_build_is_rejected_with_a_reason_and_nothing_extracted(app, make, 
     run_jobs(app)
     db.session.refresh(build)
     assert build.state == BuildState.REJECTED
-    assert reason in build.error
+    assert reason in builds.status(build)["error"]
     assert build.prefix is None and build.entry is None
     job = db.session.get(Job, build.job_id)
     assert job.state == JobState.DEAD and job.attempts == 1  # permanent: never retried
     assert reason in job.last_error
     assert _files_under(app, f"builds/{build.id}") == []
-    assert builds.status(build) == {"state": "rejected", "error": build.error}
+    assert builds.status(build)["state"] == "rejected"
+
+
+def test_the_reason_a_job_wrote_is_read_in_the_students_language(app, make):
+    build = attach(game_submission(make), make_zip({"game.html": b"x"}))
+    run_jobs(app)
+    db.session.refresh(build)
+    with app.test_request_context(headers={"Accept-Language": "ja"}):
+        reason = builds.status(build)["error"]
+    assert "index.html" in reason and "zip" in reason and reason.isascii() is False, reason
 
 
 def test_limits_come_from_the_configuration(app, make):
@@ -71,7 +80,7 @@ def test_limits_come_from_the_configuration(app, make):
     build = attach(game_submission(make), make_zip(unity_files()))
     run_jobs(app)
     db.session.refresh(build)
-    assert build.state == BuildState.REJECTED and "the limit is 3" in build.error
+    assert build.state == BuildState.REJECTED and "the limit is 3" in builds.status(build)["error"]
 
 
 def test_over_the_upload_cap_nothing_is_kept(app, make):
