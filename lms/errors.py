@@ -6,6 +6,7 @@ Nothing here ever renders a stack trace.
 """
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -51,6 +52,7 @@ def _messages() -> dict[int, tuple[str, str]]:
         409: (_("Conflict"), _("This change conflicts with the current state. Reload and try again.")),
         413: (_("Too large"), _("The file or form you sent is larger than allowed. Please send a smaller one.")),
         429: (_("Too many requests"), _("Please wait a moment and try again.")),
+        507: (_("Storage full"), _("The server's storage is full. Please try again later.")),
         500: (_("Something went wrong"), _("An error occurred on our side. It has been logged; please try again later.")),
     }
 
@@ -83,6 +85,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            app.logger.error("Storage full on %s %s: %s", request.method, request.path, exc)
+            return storage_full()
         if is_outage(exc):
             app.logger.error("Database unavailable on %s %s: %s", request.method, request.path, exc)
             return unavailable()
@@ -95,6 +100,21 @@ def register_error_handlers(app: Flask) -> None:
 
 
 RETRY_AFTER_SECONDS = 30
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_full():
+    """507 when the disk under uploads is full: what happened and what to do, and nothing kept
+    (the storage layer removes what it had half-written)."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the page does not need the database
+        pass
+    message = _("The server's storage is full, so your file could not be saved. Nothing was kept; please try "
+                "again later, or tell the administrator.")
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return jsonify(error=message), 507
+    return render_error(507, message)
 
 
 def unavailable():

@@ -24,11 +24,14 @@ log = logging.getLogger(__name__)
 
 
 def web_status() -> dict:
-    """This process's checks: the database (SELECT 1) and storage (one cheap read)."""
-    database, storage = health.database_ok(), health.storage_ok()
-    return {"status": "ok" if database and storage else "degraded",
+    """This process's checks: the database (SELECT 1), storage (one cheap read) and free disk space.
+    Low space is a warning (200): pages still work, but uploads and transcodes are about to fail."""
+    database, storage, disk_low = health.database_ok(), health.storage_ok(), bool(health.low_disks())
+    status = "degraded" if not (database and storage) else "warning" if disk_low else "ok"
+    return {"status": status,
             "database": "ok" if database else "unavailable",
             "storage": "ok" if storage else "unavailable",
+            "disk": "low" if disk_low else "ok",
             "host": socket.gethostname(), "pid": os.getpid()}
 
 
@@ -42,8 +45,8 @@ def healthz():
     status = web_status()
     # Any failed check is 503: a load balancer takes this process out until it recovers (most
     # balancers send traffic to all targets when every one of them fails, e.g. during an S3 outage).
-    body = {k: status[k] for k in ("status", "database", "storage")}
-    return _no_store(jsonify(body)), 200 if status["status"] == "ok" else 503
+    body = {k: status[k] for k in ("status", "database", "storage", "disk")}
+    return _no_store(jsonify(body)), 503 if status["status"] == "degraded" else 200
 
 
 @bp.get("/healthz/workers")

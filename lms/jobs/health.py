@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, func, select
@@ -139,6 +140,31 @@ def database_ok() -> bool:
         log.exception("health check: database unreachable")
         return False
     return True
+
+
+def low_disks() -> list[str]:
+    """Folders this process writes to (media on disk, the temporary folder where uploads spool and
+    transcodes run) with less than LMS_DISK_MIN_FREE_MB free."""
+    import shutil
+    import tempfile
+
+    folders = [tempfile.gettempdir()]
+    if current_app.config["STORAGE"] == "local":
+        folders.insert(0, current_app.config["MEDIA_ROOT"])
+    minimum = int(current_app.config["DISK_MIN_FREE_MB"]) * 1024 * 1024
+    low = []
+    for folder in folders:
+        existing = Path(folder).resolve()
+        while not existing.exists() and existing != existing.parent:  # media/ before the first upload
+            existing = existing.parent
+        try:
+            if shutil.disk_usage(existing).free < minimum:
+                low.append(folder)
+        except OSError:
+            low.append(folder)
+    if low:
+        log.warning("health check: under %d MB free in %s", minimum // 2**20, ", ".join(low))
+    return low
 
 
 def storage_ok() -> bool:

@@ -33,5 +33,16 @@ class SpoolingRequest(Request):
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
         if self.endpoint in SPOOLED_ENDPOINTS and has_app_context():
-            return get_storage().spool(int(current_app.config["SUBMISSION_MAX_BYTES"]))
+            spool = get_storage().spool(int(current_app.config["SUBMISSION_MAX_BYTES"]))
+            self.__dict__.setdefault("_spools", []).append(spool)
+            return spool
         return super()._get_file_stream(total_content_length, content_type, filename, content_length)
+
+    def close(self) -> None:
+        """Also the spools of a parse that failed half-way (a full disk, a cut-off body): werkzeug
+        only closes the files it finished parsing, and a spool left open would stay on disk."""
+        try:
+            super().close()
+        finally:
+            for spool in self.__dict__.pop("_spools", []):
+                spool.close()

@@ -9,7 +9,7 @@ UNREACHABLE_DB = "postgresql://kakehashi:hunter2-db-password@127.0.0.1:1/lms"  #
 def test_healthz_is_ok_without_a_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "storage": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "storage": "ok", "disk": "ok"}
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -17,7 +17,7 @@ def test_healthz_is_503_when_the_database_is_unreachable_and_leaks_nothing(app_w
     broken = app_with(DATABASE_URL=UNREACHABLE_DB)
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "degraded", "database": "unavailable", "storage": "ok"}
+    assert response.get_json() == {"status": "degraded", "database": "unavailable", "storage": "ok", "disk": "ok"}
     text = response.get_data(as_text=True)
     assert "hunter2" not in text and "Traceback" not in text and "127.0.0.1" not in text
 

@@ -218,11 +218,11 @@ def test_a_cohort_export_is_stored_in_the_bucket_and_its_download_redirects(app,
 def test_healthz_checks_the_bucket(app, client, app_with, s3_settings):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "storage": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "storage": "ok", "disk": "ok"}
     # A bucket that does not exist (a typo in LMS_S3_BUCKET) is an outage, not an empty bucket.
     missing = app_with(**{**s3_settings, "S3_BUCKET": "no-such-bucket-for-lms"})
     response = missing.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "degraded", "database": "ok", "storage": "unavailable"}
+    assert response.get_json() == {"status": "degraded", "database": "ok", "storage": "unavailable", "disk": "ok"}
     assert "no-such-bucket" not in response.get_data(as_text=True)
 
