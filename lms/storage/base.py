@@ -189,6 +189,10 @@ class Storage:
     def list_parts(self, key: str, upload_id: str) -> list[Part]:
         raise NotImplementedError
 
+    def discard_part(self, key: str, upload_id: str, number: int) -> None:
+        """Forget a part that did not arrive whole. S3 has no such call: sending the part again
+        replaces it, and until then it is not counted (lms.uploads.services)."""
+
     def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> tuple[int, str | None]:
         """Join the parts into `key`; returns the object's size, and its SHA-256 where joining read
         every byte anyway (on disk; on S3 the worker hashes the file when it reads it)."""

@@ -146,6 +146,9 @@ class LocalStorage(Storage):
                 out.write(chunk)
         return Part(number, counter.size, md5.hexdigest())
 
+    def discard_part(self, key: str, upload_id: str, number: int) -> None:
+        (self._upload_dir(key, upload_id) / f"{number:05d}.part").unlink(missing_ok=True)
+
     def list_parts(self, key: str, upload_id: str) -> list[Part]:
         folder = self._upload_dir(key, upload_id)
         parts = []

@@ -2,6 +2,7 @@
 and checked, then claimed by the form they were for. Services flush; the views commit."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -11,10 +12,10 @@ from flask_babel import gettext as _
 from jinja2.filters import do_filesizeformat
 from sqlalchemy import select
 
-from lms.filenames import display_name
 from lms.db import utcnow
 from lms.errors import Conflict, DomainError, NotFound
 from lms.extensions import db
+from lms.filenames import display_name
 from lms.storage import NotStored, Part, StorageError, get_storage
 from lms.uploads.models import Upload, UploadState
 from lms.uploads.purposes import purpose as find_purpose
@@ -77,21 +78,58 @@ def part_url(upload: Upload, number: int) -> str | None:
                                   expires=current_app.config["UPLOAD_URL_MAX_AGE"])
 
 
-def put_part(upload: Upload, number: int, stream) -> Part:
-    """On disk, the part comes through the app: no bigger than its share of the declared size."""
+class PartIncomplete(DomainError):
+    """The part did not arrive whole: nothing of it is kept, and the browser sends it again."""
+
+    status = 422
+
+
+class _Sha256Reader:
+    def __init__(self, stream):
+        self.stream, self.digest = stream, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size)
+        self.digest.update(chunk)
+        return chunk
+
+
+def _expected_size(upload: Upload, number: int) -> int:
+    return min(upload.part_size, upload.size - (number - 1) * upload.part_size)
+
+
+def _whole(upload: Upload, stored: list[Part]) -> list[Part]:
+    """Parts that hold their full share of the declared size: only these count as arrived (a part cut
+    off mid-body, which a presigned PUT cannot stop the store from keeping, is sent again)."""
+    return [p for p in stored if 1 <= p.number <= upload.part_count and p.size == _expected_size(upload, p.number)]
+
+
+def put_part(upload: Upload, number: int, stream, sha256: str | None = None) -> Part:
+    """On disk, the part comes through the app: kept only when exactly its share of the declared
+    size arrived and, when the browser sent one, its SHA-256 matches. Raises PartIncomplete."""
     _check_part_number(upload, number)
     if upload.state != UploadState.OPEN:
         raise Conflict(_("This upload is already complete."))
-    expected = min(upload.part_size, upload.size - (number - 1) * upload.part_size)
-    return get_storage().put_part(upload.key, upload.storage_upload_id, number, stream, max_bytes=expected)
+    expected = _expected_size(upload, number)
+    storage, reader = get_storage(), _Sha256Reader(stream)
+    part = storage.put_part(upload.key, upload.storage_upload_id, number, reader, max_bytes=expected)
+    if part.size != expected:
+        problem = _("Part %(n)s arrived incomplete (%(got)s of %(want)s bytes); it is sent again.",
+                    n=number, got=part.size, want=expected)
+    elif sha256 and sha256.strip().lower() != reader.digest.hexdigest():
+        problem = _("Part %(n)s arrived damaged (its checksum does not match); it is sent again.", n=number)
+    else:
+        return part
+    storage.discard_part(upload.key, upload.storage_upload_id, number)
+    raise PartIncomplete(problem)
 
 
 def parts(upload: Upload) -> list[Part]:
-    """What the store already holds: a resumed upload sends only the rest."""
+    """What the store already holds whole: a resumed upload sends only the rest."""
     if upload.state != UploadState.OPEN:
         return []
     try:
-        return get_storage().list_parts(upload.key, upload.storage_upload_id)
+        return _whole(upload, get_storage().list_parts(upload.key, upload.storage_upload_id))
     except NotStored:
         _abort(upload, _("The upload expired. Start it again."))
         raise Conflict(upload.error) from None
@@ -105,7 +143,7 @@ def complete(upload: Upload, sent: list[Part]) -> Upload:
     if upload.state != UploadState.OPEN:
         raise Conflict(_("This upload is already used."))
     storage = get_storage()
-    stored = {p.number: p for p in storage.list_parts(upload.key, upload.storage_upload_id)}
+    stored = {p.number: p for p in _whole(upload, storage.list_parts(upload.key, upload.storage_upload_id))}
     missing = [n for n in range(1, upload.part_count + 1) if n not in stored]
     if missing:
         raise DomainError(_("Parts %(parts)s have not arrived yet. Resume the upload.",

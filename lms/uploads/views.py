@@ -74,9 +74,11 @@ def part_target(token: str, number: int):
 def put_part(token: str, number: int):
     try:
         upload = services.find_open(current_user, token)
-        part = services.put_part(upload, number, request.stream)
+        part = services.put_part(upload, number, request.stream, request.headers.get("X-Part-SHA256"))
     except TooLarge:
         return jsonify(error=_("That part is bigger than this upload allows.")), 413
+    except services.PartIncomplete as exc:
+        return jsonify(error=exc.message, resend=True), exc.status
     except DomainError as exc:
         return _failed(exc)
     except StorageError:

@@ -31,14 +31,33 @@
 
   function wait(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
 
+  // The SHA-256 of a part the app receives itself, so it keeps only what arrived intact (S3 checks
+  // a presigned PUT's length itself). Without SubtleCrypto (not a secure context) the length must do.
+  function checksum(blob) {
+    if (!(window.crypto && window.crypto.subtle && blob.arrayBuffer)) { return Promise.resolve(null); }
+    return blob.arrayBuffer().then(function (bytes) { return window.crypto.subtle.digest("SHA-256", bytes); })
+      .then(function (digest) {
+        return Array.prototype.map.call(new Uint8Array(digest), function (b) {
+          return (b < 16 ? "0" : "") + b.toString(16);
+        }).join("");
+      }).catch(function () { return null; });
+  }
+
   function sendPart(upload, number, blob, csrf, onBytes) {
     return api("GET", upload.status_url + "/parts/" + number, csrf).then(function (target) {
+      return (target.direct ? Promise.resolve(null) : checksum(blob)).then(function (sha256) {
+        return put(target, sha256);
+      });
+    });
+
+    function put(target, sha256) {
       return new Promise(function (resolve, reject) {
         var xhr = new XMLHttpRequest();
         xhr.open("PUT", target.url);
         if (!target.direct) {  // our own route: same origin, CSRF like every change
           xhr.setRequestHeader("X-CSRFToken", csrf);
           xhr.setRequestHeader("Accept", "application/json");
+          if (sha256) { xhr.setRequestHeader("X-Part-SHA256", sha256); }
         }
         var sent = 0;
         xhr.upload.addEventListener("progress", function (e) { onBytes(e.loaded - sent); sent = e.loaded; });
@@ -49,15 +68,18 @@
             resolve({ number: number, etag: String(etag || "").replace(/"/g, "") });
           } else {
             onBytes(-sent);
-            var error = new Error(String(xhr.status));
+            var answer = {};
+            try { answer = JSON.parse(xhr.responseText || "{}"); } catch (ignored) { answer = {}; }
+            var error = new Error(answer.error || String(xhr.status));
             error.status = xhr.status;
+            error.resend = answer.resend === true;  // the part arrived cut off or damaged: send it again
             reject(error);
           }
         });
         xhr.addEventListener("error", function () { onBytes(-sent); reject(new Error("network")); });
         xhr.send(blob);
       });
-    });
+    }
   }
 
   // givenUp(): the whole upload has failed meanwhile, so stop retrying this part.
@@ -67,8 +89,8 @@
       return attempt().catch(function (error) {
         tries += 1;
         // 4xx from the app means the request itself is wrong: retrying cannot help.
-        if (tries >= RETRIES || (givenUp && givenUp()) ||
-            (error.status >= 400 && error.status < 500 && error.status !== 403 && error.status !== 408)) {
+        if (tries >= RETRIES || (givenUp && givenUp()) || (!error.resend &&
+            error.status >= 400 && error.status < 500 && error.status !== 403 && error.status !== 408)) {
           throw error;
         }
         return wait(Math.min(30000, 1000 * Math.pow(2, tries)) * (0.5 + Math.random())).then(function () {

@@ -73,8 +73,12 @@ def test_instructor_uploads_sees_ready_live_and_adds_japanese_captions(new_page,
     page = new_page(INSTRUCTOR)
     lesson = lesson_id(stack, "core-loop")
     clip = run_clip(tmp_path / "core-loop.mp4", seconds=10, size="640x360")
+    part_puts = []
+    page.on("request", lambda r: part_puts.append(r.headers) if r.method == "PUT" and "/parts/" in r.url else None)
     seen = upload_video(page, lesson, clip)
     assert any(s.startswith(("Queued", "Preparing")) for s in seen), seen  # followed live, then ready
+    # Parts sent through the app carry the SHA-256 the page computed, so only intact parts are kept.
+    assert part_puts and all(len(h.get("x-part-sha256", "")) == 64 for h in part_puts), part_puts
     assert "360p" in seen[-1]
     assert_accessible(page)
 

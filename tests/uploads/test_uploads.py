@@ -3,6 +3,7 @@ presigned URLs, or through the app's own route on disk; then checked and claimed
 from __future__ import annotations
 
 import io
+from hashlib import sha256
 import urllib.request
 import zipfile
 from datetime import timedelta
@@ -121,15 +122,43 @@ def test_a_build_sent_in_parts_is_submitted_checked_and_served(lms, world):
     assert build.state == "ready" and get_storage().exists(f"{build.prefix}/Build/game.wasm")
 
 
+def test_a_part_cut_off_midway_is_not_kept_and_is_sent_again(lms, world):
+    client = login(lms, world.instructor)
+    data = MP4 + b"\x01" * 4000
+    body = start(client, "lesson_video", world.lesson.id, "talk.mp4", len(data)).get_json()
+    target = client.get(f"/uploads/{body['token']}/parts/1").get_json()
+    if target["direct"]:  # S3 keeps what a presigned PUT brought; it just does not count
+        put(client, body["token"], 1, data[:900])
+    else:
+        cut = client.put(target["url"], data=data[:900])
+        assert cut.status_code == 422 and cut.get_json()["resend"] is True
+        assert "900 of" in cut.get_json()["error"]
+    # The page asks what arrived: nothing whole, so it sends part 1 again.
+    assert client.get(f"/uploads/{body['token']}").get_json()["parts"] == []
+    early = client.post(f"/uploads/{body['token']}/complete", json={"parts": []})
+    assert early.status_code == 400 and "not arrived yet" in early.get_json()["error"]
+    whole = put(client, body["token"], 1, data)
+    done = client.post(f"/uploads/{body['token']}/complete", json={"parts": [whole]})
+    assert done.status_code == 200 and done.get_json()["state"] == "complete"
+    with get_storage().local_file(db.session.scalar(select(Upload.key).where(Upload.token == body["token"]))) as path:
+        assert path.read_bytes() == data
+
+
+def test_a_part_whose_checksum_does_not_match_is_refused(app, world):
+    """On disk the part comes through the app, with the SHA-256 the page computed."""
+    client = login(app, world.instructor)
+    data = MP4 + b"\x02" * 4000
+    body = start(client, "lesson_video", world.lesson.id, "talk.mp4", len(data)).get_json()
+    url = client.get(f"/uploads/{body['token']}/parts/1").get_json()["url"]
+    damaged = client.put(url, data=data[:-1] + b"\x03", headers={"X-Part-SHA256": sha256(data).hexdigest()})
+    assert damaged.status_code == 422 and "checksum" in damaged.get_json()["error"]
+    assert client.get(f"/uploads/{body['token']}").get_json()["parts"] == []
+    intact = client.put(url, data=data, headers={"X-Part-SHA256": sha256(data).hexdigest()})
+    assert intact.status_code == 200
+
+
 def test_the_server_checks_the_joined_object_and_deletes_what_it_refuses(lms, world):
     client = login(lms, world.instructor)
-    body = start(client, "lesson_video", world.lesson.id, "talk.mp4", 5000).get_json()
-    short = put(client, body["token"], 1, MP4[:900])  # less than declared (on disk the part route
-    # already stops more than declared; a presigned PUT cannot, so the HEAD after joining must)
-    done = client.post(f"/uploads/{body['token']}/complete", json={"parts": [short]})
-    assert done.status_code == 422 and "900" in done.get_json()["error"]
-    upload = db.session.scalar(select(Upload).where(Upload.token == body["token"]))
-    assert upload.state == UploadState.ABORTED and not get_storage().exists(upload.key)
     lying = start(client, "lesson_video", world.lesson.id, "talk.mp4", 3000).get_json()
     part = put(client, lying["token"], 1, b"<html><script>alert(1)</script>" + b" " * 2969)
     refused = client.post(f"/uploads/{lying['token']}/complete", json={"parts": [part]})
