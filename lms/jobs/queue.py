@@ -47,7 +47,7 @@ def claim(worker_id: str, lease_seconds: int, kinds: list[str] | None = None) ->
     statement = (update(Job).where(Job.id == pick.scalar_subquery())
                  .values(state=JobState.RUNNING, attempts=Job.attempts + 1, worker_id=worker_id,
                          lease_until=now + timedelta(seconds=lease_seconds), heartbeat_at=now,
-                         updated_at=now)
+                         updated_at=now, progress=0.0, eta_seconds=None)  # a new attempt starts from 0 %
                  .returning(Job.id)
                  .execution_options(synchronize_session=False))
     return db.session.execute(statement).scalar()

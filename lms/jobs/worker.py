@@ -28,6 +28,7 @@ from lms.jobs.outage import Backoff, is_outage, reset_session, retry_through_out
 log = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable[[JobContext], None]] = {}
 BEAT_SECONDS = 5.0  # idle workers refresh their health row this often, not on every poll
+PRUNE_SECONDS = 3600.0  # and forget the rows of workers long gone this often
 
 
 def handler(kind: str):
@@ -115,6 +116,7 @@ class Worker:
         self.hostname, self.pid, self.started_at = socket.gethostname(), os.getpid(), utcnow()
         self.jobs_done = 0
         self._last_beat = float("-inf")
+        self._last_prune = time.monotonic()
 
     def install_signal_handlers(self) -> None:
         def on_signal(signum, _frame):
@@ -172,6 +174,8 @@ class Worker:
         if not force and now - self._last_beat < BEAT_SECONDS:
             return
         self._last_beat = now
+        if prune or now - self._last_prune > PRUNE_SECONDS:  # at start, then hourly: a long-lived worker sweeps too
+            prune, self._last_prune = True, now
         try:
             with self.app.app_context():
                 health.beat(self.id, hostname=self.hostname, pid=self.pid, started_at=self.started_at,
@@ -196,7 +200,8 @@ class Worker:
             return job_id
 
     def execute(self, job_id: int) -> bool:
-        """Run one claimed job; False when it was handed back unrun because the worker is stopping."""
+        """Run one claimed job; False when it was handed back (the worker is stopping) or taken over,
+        so it does not count among the jobs this worker did."""
         with self.app.app_context():
             job = db.session.get(Job, job_id)
             ctx = JobContext(job_id=job.id, attempt=job.attempts, payload=dict(job.payload),
@@ -216,21 +221,22 @@ class Worker:
             beat = Heartbeat(self.app, ctx, self.lease, on_beat=self._beat_busy)
             beat.start()
             try:
-                self._run_handler(fn, ctx)
+                return self._run_handler(fn, ctx)
             finally:
                 beat.stopped.set()
                 beat.join()
                 self.current = None
                 db.session.remove()
-            return True
 
-    def _run_handler(self, fn, ctx: JobContext) -> None:
+    def _run_handler(self, fn, ctx: JobContext) -> bool:
+        """True when the job reached an outcome (done, or failed), False when it was handed back."""
         try:
             fn(ctx)
         except Cancelled:
             db.session.rollback()
             if ctx.shutting_down:
                 self._record(ctx, "hand-back", lambda: queue.release(ctx.job_id, self.id))
+            return False
         except PermanentError as exc:
             db.session.rollback()
             self._record(ctx, "failure", lambda: queue.fail(ctx.job_id, self.id, str(exc), retry=False))
@@ -240,6 +246,7 @@ class Worker:
             self._record(ctx, "failure", lambda: queue.fail(ctx.job_id, self.id, f"{type(exc).__name__}: {exc}"))
         else:
             self._record(ctx, "finish", lambda: queue.finish(ctx.job_id, self.id))
+        return True
 
     def _record(self, ctx: JobContext, what: str, step: Callable[[], None]) -> None:
         """Write the job's outcome in a short transaction, waiting out a database outage."""

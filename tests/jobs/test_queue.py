@@ -175,6 +175,20 @@ def test_heartbeat_clamps_progress_and_extends_the_lease(app):
     assert job.lease_until > first_lease + timedelta(seconds=500)
 
 
+def test_a_new_attempt_starts_its_progress_from_zero(app):
+    job_id = add_job()
+    queue.claim("w1", 30)
+    queue.heartbeat(job_id, "w1", 30, progress=0.7, eta_seconds=40)
+    queue.fail(job_id, "w1", "boom")
+    job = reload(job_id)
+    job.run_after = job.run_after - timedelta(hours=2)  # its backoff is over
+    db.session.commit()
+    assert queue.claim("w2", 30) == job_id
+    db.session.commit()
+    job = reload(job_id)
+    assert (job.progress, job.eta_seconds, job.attempts) == (0.0, None, 2)
+
+
 def test_an_expired_lease_is_taken_over_and_the_crashed_attempt_counts(app):
     job_id = add_job(max_attempts=3)
     assert queue.claim("crashed", 30) == job_id

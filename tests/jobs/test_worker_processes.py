@@ -105,6 +105,7 @@ def test_sigterm_mid_transcode_hands_the_job_back_and_stops_ffmpeg(app, workers,
     assert video.state == VideoState.PROCESSING and video.lesson.video_id is None
     assert not attempt.exists()  # the partial output was removed
     assert media_processes(app.config["MEDIA_ROOT"]) == []  # its ffmpeg was stopped with it
+    assert f"worker {w.id} stopped after 0 job(s)" in w.output()  # a job handed back was not done
 
 
 def test_a_worker_killed_mid_transcode_is_taken_over_and_the_video_published_once(app, workers, uploaded):
