@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from lms.credentials.cli import credentials_cli, keys_cli
 from lms.extensions import db
+from lms.jobs.cli import jobs_cli
 from lms.ops import worker_health_command
 from lms.sandbox.cli import sandbox_command
 
@@ -19,6 +20,7 @@ lms_cli.add_command(sandbox_command)
 lms_cli.add_command(worker_health_command)
 lms_cli.add_command(keys_cli)
 lms_cli.add_command(credentials_cli)
+lms_cli.add_command(jobs_cli)
 
 
 @courses_cli.command("import")

@@ -128,3 +128,12 @@ def retry_now(job: Job) -> None:
     job.state, job.attempts, job.run_after = JobState.QUEUED, 0, utcnow()
     job.last_error, job.progress, job.eta_seconds, job.finished_at = None, 0.0, None, None
     db.session.flush()
+
+
+def cancel(job: Job, reason: str) -> None:
+    """An operator stops a job for good. A running one loses its worker (whose next heartbeat finds
+    the job gone and stops its ffmpeg), exactly as a takeover would."""
+    now = utcnow()
+    job.state, job.worker_id, job.lease_until, job.finished_at = JobState.DEAD, None, None, now
+    job.last_error = reason[:4000]
+    db.session.flush()
