@@ -103,7 +103,10 @@ def worker(drain: bool) -> None:
 
     from lms.jobs.worker import Worker
 
+    from lms.jobs import events
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    events.to_stdout()  # JSON lines per job event on stdout; the human log stays on stderr
     runner = Worker(current_app._get_current_object(), lease_seconds=current_app.config["WORKER_LEASE_SECONDS"])
     runner.install_signal_handlers()
     click.echo(f"worker {runner.id} started")

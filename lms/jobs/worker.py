@@ -21,7 +21,7 @@ from sqlalchemy import update
 
 from lms.db import utcnow
 from lms.extensions import db
-from lms.jobs import health, queue
+from lms.jobs import events, health, queue
 from lms.jobs.models import Job, JobState, WorkerState
 from lms.jobs.outage import Backoff, is_outage, reset_session, retry_through_outage
 
@@ -55,6 +55,12 @@ class JobContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     shutting_down: bool = False
     _progress: tuple[float, int | None] | None = None
+    kind: str = ""
+    started: float | None = None  # time.monotonic() when the handler began
+
+    def event(self, name: str, **fields) -> None:
+        events.emit(name, job_id=self.job_id, kind=self.kind, worker_id=self.worker_id, attempt=self.attempt,
+                    started=self.started, **fields)
 
     def report(self, fraction: float, eta_seconds: int | None = None) -> None:
         """Progress for the people watching; the heartbeat thread writes it."""
@@ -205,12 +211,14 @@ class Worker:
         with self.app.app_context():
             job = db.session.get(Job, job_id)
             ctx = JobContext(job_id=job.id, attempt=job.attempts, payload=dict(job.payload),
-                             worker_id=self.id)
+                             worker_id=self.id, kind=job.kind)
+            ctx.event("claim")
             fn = HANDLERS.get(job.kind)
             db.session.commit()
             if fn is None:
                 queue.fail(job_id, self.id, f"No handler for job kind {job.kind!r}.", retry=False)
                 db.session.commit()
+                ctx.event("dead", error="no handler")
                 return True
             self.current = ctx
             if self.stop.is_set():  # the signal came after the claim, before there was a handler to cancel
@@ -220,6 +228,7 @@ class Worker:
                 return False
             beat = Heartbeat(self.app, ctx, self.lease, on_beat=self._beat_busy)
             beat.start()
+            ctx.started = time.monotonic()
             try:
                 return self._run_handler(fn, ctx)
             finally:
@@ -236,17 +245,27 @@ class Worker:
             db.session.rollback()
             if ctx.shutting_down:
                 self._record(ctx, "hand-back", lambda: queue.release(ctx.job_id, self.id))
+                ctx.event("hand-back")
+            else:
+                ctx.event("taken-over")
             return False
         except PermanentError as exc:
             db.session.rollback()
-            self._record(ctx, "failure", lambda: queue.fail(ctx.job_id, self.id, str(exc), retry=False))
+            self._failed(ctx, str(exc), retry=False)
         except Exception as exc:  # noqa: BLE001 - any other failure is retried with backoff
             log.exception("job %s failed", ctx.job_id)
             reset_session()
-            self._record(ctx, "failure", lambda: queue.fail(ctx.job_id, self.id, f"{type(exc).__name__}: {exc}"))
+            self._failed(ctx, f"{type(exc).__name__}: {exc}", retry=True)
         else:
             self._record(ctx, "finish", lambda: queue.finish(ctx.job_id, self.id))
+            ctx.event("finish")
         return True
+
+    def _failed(self, ctx: JobContext, error: str, *, retry: bool) -> None:
+        outcome = {}
+        self._record(ctx, "failure", lambda: outcome.update(state=queue.fail(ctx.job_id, self.id, error, retry=retry)))
+        ctx.event("retry" if outcome.get("state") == JobState.FAILED else "dead",
+                  error=error.strip().splitlines()[0][:300] if error.strip() else None)
 
     def _record(self, ctx: JobContext, what: str, step: Callable[[], None]) -> None:
         """Write the job's outcome in a short transaction, waiting out a database outage."""

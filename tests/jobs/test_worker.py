@@ -312,3 +312,19 @@ def test_workers_running_side_by_side_run_each_job_once(app, calls):
     rows = db.session.execute(select(Job.state, Job.attempts, Job.worker_id)).all()
     assert {(state, attempts) for state, attempts, _ in rows} == {(JobState.DONE, 1)}
     assert {worker_id for *_, worker_id in rows} <= set(counts)
+
+
+def test_each_job_event_is_one_json_line_with_its_job_and_duration(app, calls, caplog, monkeypatch):
+    import json
+
+    monkeypatch.setattr(queue, "backoff_seconds", lambda attempts: 0)
+    caplog.set_level("INFO", logger="lms.jobs.events")
+    ok, poison = add_job("test.ok"), add_job("test.poison", max_attempts=2)
+    run(app)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "lms.jobs.events"]
+    seen = [(e["event"], e["job_id"], e["attempt"]) for e in lines]
+    assert ("claim", ok, 1) in seen and ("finish", ok, 1) in seen
+    assert ("retry", poison, 1) in seen and ("dead", poison, 2) in seen
+    finish = next(e for e in lines if e["event"] == "finish")
+    assert finish["kind"] == "test.ok" and finish["duration_s"] >= 0 and finish["worker"] and finish["ts"].endswith("Z")
+    assert "poison" in next(e for e in lines if e["event"] == "dead")["error"].lower()
