@@ -6,6 +6,28 @@ threads: each has its own interpreter lock (bench/deadline_spike.py: 4 x 2 on tw
 processes with cores. Every value can be overridden from the environment (GUNICORN_*) without editing this file.
 """
 import os
+import shutil
+
+# Prometheus: each worker process counts into files in PROMETHEUS_MULTIPROC_DIR, and /metrics adds
+# them all up (lms/metrics.py). By default a folder of this gunicorn's own in /dev/shm, made when it
+# starts (before the workers fork, so they inherit it) and removed when it stops.
+def on_starting(server):
+    folder = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"/dev/shm/kakehashi-metrics-{os.getpid()}")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def on_exit(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if folder.startswith("/dev/shm/kakehashi-metrics-"):  # ours; a folder the operator chose stays
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"

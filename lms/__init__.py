@@ -69,8 +69,9 @@ def register_blueprints(app: Flask) -> None:
     records.register(app)
     from lms.credentials import views as credentials
     credentials.register(app)  # /.well-known/did.json, the status list, /verify
-    from lms import ops
+    from lms import metrics, ops
     ops.register(app)  # /healthz for load balancers and monitors
+    metrics.register(app)  # /metrics for Prometheus
     from lms.uploads import views as uploads
     uploads.register(app)  # large files in resumable parts, straight to S3 where configured
 

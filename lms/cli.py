@@ -96,8 +96,10 @@ def create_admin(email: str, name: str) -> None:
 
 
 @lms_cli.command("worker")
+@click.option("--metrics-port", type=int, default=None, envvar="LMS_WORKER_METRICS_PORT",
+              help="Serve this worker's Prometheus metrics (job durations and outcomes) on this port.")
 @click.option("--drain", is_flag=True, help="Stop when no job is due (for scripts and tests).")
-def worker(drain: bool) -> None:
+def worker(drain: bool, metrics_port: int | None) -> None:
     """Run background jobs (video transcoding) until SIGTERM."""
     import logging
 
@@ -107,6 +109,10 @@ def worker(drain: bool) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     events.to_stdout()  # JSON lines per job event on stdout; the human log stays on stderr
+    if metrics_port:
+        from lms.metrics import serve_worker_metrics
+
+        serve_worker_metrics(metrics_port)
     runner = Worker(current_app._get_current_object(), lease_seconds=current_app.config["WORKER_LEASE_SECONDS"])
     runner.install_signal_handlers()
     click.echo(f"worker {runner.id} started")

@@ -49,6 +49,7 @@ class Defaults:
     VIDEO_TIMEOUT_FACTOR = 8  # a transcode may take this many times the video's duration
     MEDIA_URL_MAX_AGE = 4 * 3600  # signed playlist/segment URLs; a lecture plus pauses
     WORKER_LEASE_SECONDS = 60
+    METRICS_TOKEN: str | None = None  # when set, GET /metrics needs "Authorization: Bearer <token>"
     DISK_MIN_FREE_MB = 2048  # /healthz warns below this free space for media and temporary files
     # Game builds run on another origin. It must differ by HOST, not port: cookies and "same-site"
     # ignore ports, so locally the app is 127.0.0.1 and the sandbox localhost; in production, a

@@ -21,6 +21,9 @@ def emit(event: str, *, job_id: int, kind: str, worker_id: str, attempt: int, st
               "job_id": job_id, "kind": kind, "attempt": attempt, "worker": worker_id}
     if started is not None:
         record["duration_s"] = round(time.monotonic() - started, 3)
+        from lms.metrics import JOB_SECONDS
+
+        JOB_SECONDS.labels(kind, event).observe(time.monotonic() - started)
     record.update({k: v for k, v in fields.items() if v is not None})
     log.info(json.dumps(record, ensure_ascii=False))
 

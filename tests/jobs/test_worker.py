@@ -317,10 +317,17 @@ def test_workers_running_side_by_side_run_each_job_once(app, calls):
 def test_each_job_event_is_one_json_line_with_its_job_and_duration(app, calls, caplog, monkeypatch):
     import json
 
+    from prometheus_client import REGISTRY
+
+    def observed(kind, outcome):
+        return REGISTRY.get_sample_value("lms_job_duration_seconds_count", {"kind": kind, "outcome": outcome}) or 0
+
     monkeypatch.setattr(queue, "backoff_seconds", lambda attempts: 0)
     caplog.set_level("INFO", logger="lms.jobs.events")
     ok, poison = add_job("test.ok"), add_job("test.poison", max_attempts=2)
+    finished, died = observed("test.ok", "finish"), observed("test.poison", "dead")
     run(app)
+    assert (observed("test.ok", "finish"), observed("test.poison", "dead")) == (finished + 1, died + 1)
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "lms.jobs.events"]
     seen = [(e["event"], e["job_id"], e["attempt"]) for e in lines]
     assert ("claim", ok, 1) in seen and ("finish", ok, 1) in seen
