@@ -95,6 +95,39 @@ def create_admin(email: str, name: str) -> None:
     click.echo(f"created {email}; one-time password: {password}")
 
 
+@lms_cli.command("backup")
+@click.argument("folder", type=click.Path(path_type=Path))
+def backup_command(folder: Path) -> None:
+    """Back up the database, media on disk and the issuer keys into a new FOLDER."""
+    from lms.backup import BackupError, backup
+
+    try:
+        manifest = backup(folder)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up the {manifest['database']} database (revision {manifest['alembic_revision']}), "
+               f"{'media and ' if manifest['storage'] == 'local' else ''}issuer keys into {folder}.")
+    if manifest["storage"] != "local":
+        click.echo("Media are in the bucket: keep its versioning on (see the README).")
+
+
+@lms_cli.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask; the database is replaced.")
+def restore_command(folder: Path, yes: bool) -> None:
+    """Replace the database (and media on disk, and issuer keys) with the backup in FOLDER.
+    Stop the web app and the workers first."""
+    from lms.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("This replaces the database with the backup. Go on?", abort=True)
+    try:
+        manifest = restore(folder)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored the backup made at {manifest['made_at']}. Run `flask db upgrade` if this code is newer.")
+
+
 @lms_cli.command("worker")
 @click.option("--metrics-port", type=int, default=None, envvar="LMS_WORKER_METRICS_PORT",
               help="Serve this worker's Prometheus metrics (job durations and outcomes) on this port.")
