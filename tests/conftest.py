@@ -280,6 +280,20 @@ def outage_app(private_postgres, tmp_path):
         db.engine.dispose()
 
 
+def on_private_postgres():
+    """`app` and `cluster` fixtures for a module whose tests stop and start PostgreSQL: assign them
+    in the module (`app, cluster = on_private_postgres()`), and the other fixtures follow."""
+    @pytest.fixture
+    def app(outage_app):
+        return outage_app
+
+    @pytest.fixture
+    def cluster(private_postgres):
+        return private_postgres
+
+    return app, cluster
+
+
 def outage(cluster) -> None:
     """Stop the server: every connection breaks, the test's own pooled ones too."""
     db.session.remove()

@@ -71,17 +71,20 @@ class WorkerProcess:
         return int(found.group(1))
 
 
-def media_processes(media_root: str) -> list[int]:
-    """Pids of processes (ffmpeg) working on files under this test's media root."""
-    pids = []
+def live_processes():
+    """(pid, command line, process group) of every process that is not a zombie."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if media_root in cmdline and state != "Z":
-            pids.append(int(entry.name))
-    return pids
+        if fields[0] != "Z":
+            yield int(entry.name), cmdline, int(fields[2])
+
+
+def media_processes(media_root: str) -> list[int]:
+    """Pids of processes (ffmpeg) working on files under this test's media root."""
+    return [pid for pid, cmdline, _group in live_processes() if media_root in cmdline]

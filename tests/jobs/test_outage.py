@@ -11,19 +11,12 @@ from lms.extensions import db
 from lms.jobs import queue
 from lms.jobs.models import Job, JobState
 from lms.video.models import Video, VideoState
-from tests.conftest import outage
+from tests.conftest import on_private_postgres, outage
 from tests.jobs.test_worker_processes import clip, fresh, uploaded, wait_mid_transcode  # noqa: F401 - fixtures
 from tests.workers import WorkerProcess, wait_for
 
 
-@pytest.fixture
-def app(outage_app):
-    return outage_app
-
-
-@pytest.fixture
-def cluster(private_postgres):
-    return private_postgres
+app, cluster = on_private_postgres()
 
 
 @pytest.fixture

@@ -3,21 +3,13 @@ cannot come from the account, the database being gone), JSON for uploaders, and 
 itself once the database is back."""
 from __future__ import annotations
 
-import pytest
 
 from lms.auth.models import Role
 from lms.extensions import db
-from tests.conftest import AuthActions, outage
+from tests.conftest import AuthActions, on_private_postgres, outage
 
 
-@pytest.fixture
-def app(outage_app):
-    return outage_app
-
-
-@pytest.fixture
-def cluster(private_postgres):
-    return private_postgres
+app, cluster = on_private_postgres()
 
 
 def test_a_logged_in_student_sees_a_translated_503_during_an_outage_and_the_page_after(app, client, make, cluster):

@@ -10,23 +10,12 @@ from pathlib import Path
 
 from tests.conftest import TEST_SECRET
 from tests.postgres import free_port
-from tests.workers import ROOT, wait_for
+from tests.workers import ROOT, live_processes, wait_for
 
 
 def group_workers(pgid: int) -> list[int]:
     """Pids of `flask lms worker` processes in the script's process group."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid and b"worker" in cmdline and b"lms" in cmdline:
-            pids.append(int(entry.name))
-    return pids
+    return [pid for pid, cmdline, group in live_processes() if group == pgid and "lms worker" in cmdline]
 
 
 def test_a_dead_worker_is_restarted_and_stopping_the_script_stops_all(tmp_path):
