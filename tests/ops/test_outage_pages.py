@@ -3,11 +3,9 @@ cannot come from the account, the database being gone), JSON for uploaders, and 
 itself once the database is back."""
 from __future__ import annotations
 
-
 from lms.auth.models import Role
 from lms.extensions import db
 from tests.conftest import AuthActions, on_private_postgres, outage
-
 
 app, cluster = on_private_postgres()
 
