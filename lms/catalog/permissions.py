@@ -1,6 +1,7 @@
 """Who may see and change offerings, lessons and courses. Object checks and list filters together."""
 from __future__ import annotations
 
+from flask import g, has_request_context
 from sqlalchemy import Select, exists, select
 
 from lms.auth.models import Role, User
@@ -8,18 +9,36 @@ from lms.catalog.models import Course, Enrollment, Lesson, Offering, OfferingSta
 from lms.extensions import db
 
 
+def _per_request(kind: str, user: User, offering: Offering, load):
+    """A page asks "is this user enrolled / staff here?" several times (the permission check, the
+    view, the player): within one request it is one query. Outside requests, always a fresh one."""
+    if not has_request_context():
+        return load()
+    memo = g.setdefault("_offering_membership", {})
+    key = (kind, user.id, offering.id)
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
+def forget_membership() -> None:
+    """After enrolling or unenrolling someone in this request."""
+    if has_request_context():
+        g.pop("_offering_membership", None)
+
+
 def staff_role(user: User, offering: Offering) -> StaffRole | None:
     if not user.is_authenticated:
         return None
-    return db.session.scalar(select(OfferingStaff.role).where(
-        OfferingStaff.offering_id == offering.id, OfferingStaff.user_id == user.id))
+    return _per_request("staff", user, offering, lambda: db.session.scalar(select(OfferingStaff.role).where(
+        OfferingStaff.offering_id == offering.id, OfferingStaff.user_id == user.id)))
 
 
 def enrollment_of(user: User, offering: Offering) -> Enrollment | None:
     if not user.is_authenticated:
         return None
-    return db.session.scalar(select(Enrollment).where(
-        Enrollment.offering_id == offering.id, Enrollment.student_id == user.id))
+    return _per_request("enrollment", user, offering, lambda: db.session.scalar(select(Enrollment).where(
+        Enrollment.offering_id == offering.id, Enrollment.student_id == user.id)))
 
 
 def oversees_all(user: User) -> bool:

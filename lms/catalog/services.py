@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import Role, User
+from lms.catalog import permissions
 from lms.catalog.models import (Course, Enrollment, Lesson, LessonProgress, Module, Offering,
                                 OfferingStaff, StaffRole)
 from lms.db import utcnow
@@ -25,12 +26,14 @@ def enroll(offering: Offering, student: User) -> Enrollment:
     enrollment = Enrollment(offering_id=offering.id, student_id=student.id)
     db.session.add(enrollment)
     db.session.flush()
+    permissions.forget_membership()
     return enrollment
 
 
 def unenroll(enrollment: Enrollment) -> None:
     db.session.delete(enrollment)
     db.session.flush()
+    permissions.forget_membership()
 
 
 def add_staff(offering: Offering, user: User, role: StaffRole) -> OfferingStaff:
@@ -42,6 +45,7 @@ def add_staff(offering: Offering, user: User, role: StaffRole) -> OfferingStaff:
     staff = OfferingStaff(offering_id=offering.id, user_id=user.id, role=role)
     db.session.add(staff)
     db.session.flush()
+    permissions.forget_membership()
     return staff
 
 

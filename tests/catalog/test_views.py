@@ -285,3 +285,16 @@ def test_home_page_query_count_does_not_grow_with_offerings(client, auth, make, 
     assert html.count("Kansai Game Tech") == 5
     assert html.count("0 of 1 lessons completed") == 5
     assert five.count == one.count, "\n\n".join(["ONE"] + one.statements + ["FIVE"] + five.statements)
+
+
+def test_the_lesson_page_asks_for_the_students_enrollment_once(app, client, auth, make, count_queries):
+    student = make.user(Role.STUDENT)
+    offering = make.offering(students=[student])
+    lesson = offering.course.modules[0].lessons[0]
+    auth.login(student)
+    client.get(f"/offerings/{offering.id}/lessons/{lesson.id}")  # first visit records the opening
+    with count_queries() as counter:
+        assert client.get(f"/offerings/{offering.id}/lessons/{lesson.id}").status_code == 200
+    enrollment_reads = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")
+                        and "FROM enrollments" in s and "enrollments.student_id =" in s]
+    assert len(enrollment_reads) == 1, enrollment_reads
