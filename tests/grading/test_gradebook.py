@@ -245,3 +245,13 @@ def test_gradebook_600_students_by_30_assignments(app, make, count_queries):
     built, page, seconds = queries_for(app, make, count_queries, 600, 30)
     assert built == 5 and page == queries_for(app, make, count_queries, 30, 5)[1]
     assert seconds < 10, f"the 600 × 30 gradebook took {seconds:.1f} s"
+
+
+def test_each_cell_links_to_grading_that_student_and_says_what_is_left(app, world, login):
+    graded, waiting = make_assignment(world.offering, title="Graded"), make_assignment(world.offering, title="Waiting")
+    grade(graded, world.student, world.instructor, "88")
+    make_submission(waiting, world.student)
+    page = login(world.instructor).get(f"/grading/offerings/{world.offering.id}/gradebook").get_data(as_text=True)
+    for assignment, text in ((graded, "88"), (waiting, "to grade")):
+        href = f"/grading/assignments/{assignment.id}/students/{world.student.id}"
+        assert f'<a href="{href}">{text}' in page, href
