@@ -61,16 +61,22 @@ def create_offering(course: Course, term_id: int) -> Offering:
 
 def record_lesson_opened(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
     """Idempotent: two tabs opening the same lesson at once leave one row."""
+    return open_lesson(enrollment, lesson)[0]
+
+
+def open_lesson(enrollment: Enrollment, lesson: Lesson) -> tuple[LessonProgress, bool]:
+    """(the progress row, whether this call added it): a view commits only when there is
+    something new, since a commit expires what the page is about to show."""
     progress = _progress(enrollment, lesson)
     if progress is not None:
-        return progress
+        return progress, False
     try:
         with db.session.begin_nested():
             progress = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id)
             db.session.add(progress)
     except IntegrityError:
-        progress = _progress(enrollment, lesson)
-    return progress
+        return _progress(enrollment, lesson), False
+    return progress, True
 
 
 def complete_lesson(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:

@@ -92,8 +92,9 @@ def lesson(offering_id: int, lesson_id: int):
     enrollment = permissions.enrollment_of(current_user, offering)
     progress = None
     if enrollment is not None:
-        progress = services.record_lesson_opened(enrollment, lesson)
-        db.session.commit()
+        progress, added = services.open_lesson(enrollment, lesson)
+        if added:
+            db.session.commit()
     siblings = db.session.scalars(
         select(Lesson).join(Module).where(Lesson.course_id == offering.course_id, Lesson.published)
         .order_by(Module.position, Lesson.position)).all()
