@@ -300,3 +300,18 @@ def test_the_lesson_page_asks_for_the_students_enrollment_once(app, client, auth
     assert len(enrollment_reads) == 1, enrollment_reads
     # A revisit writes nothing, so it commits nothing (a commit would reload what the page shows).
     assert not [s for s in counter.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+
+
+def test_an_edited_lesson_shows_its_new_text_at_once(app, client, auth, make):
+    student = make.user(Role.STUDENT)
+    offering = make.offering(students=[student])
+    lesson = offering.course.modules[0].lessons[0]
+    lesson.body_md = "# First draft"
+    db.session.commit()
+    auth.login(student)
+    url = f"/offerings/{offering.id}/lessons/{lesson.id}"
+    assert "First draft" in client.get(url).get_data(as_text=True)
+    lesson.body_md = "# Second draft"
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "Second draft" in page and "First draft" not in page
