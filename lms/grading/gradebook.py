@@ -68,6 +68,7 @@ class Gradebook:
     buckets: list[Bucket]
     assignments: list[Assignment]
     rows: list[Row]
+    categories: list[GradeCategory] = field(default_factory=list)  # the offering's, in order
 
 
 def weighted_score(finals: dict[int, Decimal], buckets: list[Bucket]) -> Decimal | None:
@@ -81,9 +82,12 @@ def weighted_score(finals: dict[int, Decimal], buckets: list[Bucket]) -> Decimal
     return (total / weights).quantize(CENT, ROUND_HALF_UP) if weights else None
 
 
-def _buckets(offering_id: int, assignments: list[Assignment]) -> list[Bucket]:
-    categories = db.session.scalars(select(GradeCategory).where(GradeCategory.offering_id == offering_id)
-                                    .order_by(GradeCategory.position, GradeCategory.name)).all()
+def _categories(offering_id: int) -> list[GradeCategory]:
+    return list(db.session.scalars(select(GradeCategory).where(GradeCategory.offering_id == offering_id)
+                                   .order_by(GradeCategory.position, GradeCategory.name)))
+
+
+def _buckets(categories: list[GradeCategory], assignments: list[Assignment]) -> list[Bucket]:
     buckets = {c.id: Bucket(c.id, c.name, Decimal(c.weight)) for c in categories}
     rest = max(HUNDRED - sum((b.weight for b in buckets.values()), Decimal(0)), Decimal(0))
     buckets[None] = Bucket(None, _("Uncategorised"), rest)
@@ -96,7 +100,8 @@ def build(offering: Offering, released_only: bool = False) -> Gradebook:
     """Every enrolled student (by student number) × every assignment (by category and due date)."""
     assignments = list(db.session.scalars(select(Assignment).where(Assignment.offering_id == offering.id)
                                           .order_by(Assignment.due_at, Assignment.id)))
-    buckets = _buckets(offering.id, assignments)
+    categories = _categories(offering.id)
+    buckets = _buckets(categories, assignments)
     order = {aid: i for i, aid in enumerate(aid for b in buckets for aid in b.assignment_ids)}
     assignments.sort(key=lambda a: order[a.id])
     by_id = {a.id: a for a in assignments}
@@ -126,7 +131,7 @@ def build(offering: Offering, released_only: bool = False) -> Gradebook:
                      for a in assignments]
         finals = {a.id: c.final for a, c in zip(assignments, row_cells) if c is not None and c.final is not None}
         rows.append(Row(student_id, number, name_latin, name_kana, row_cells, weighted_score(finals, buckets)))
-    return Gradebook(offering, buckets, assignments, rows)
+    return Gradebook(offering, buckets, assignments, rows, categories)
 
 
 def course_scores(offering: Offering, released_only: bool = False) -> dict[int, Decimal | None]:

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from lms.filenames import content_disposition
-from lms.assignments.models import Assignment, GradeCategory
+from lms.assignments.models import Assignment
 from lms.catalog.models import Offering
 from lms.errors import attempt
 from lms.extensions import db
@@ -33,8 +33,7 @@ def _extend_form(offering: Offering, assignments: list[Assignment]) -> ExtendFor
 def _render(offering: Offering, status: int = 200, extend_form: ExtendForm | None = None,
             weights: dict[int, str] | None = None, ticked: set[int] | None = None):
     book = gradebook.build(offering)
-    categories = db.session.scalars(select(GradeCategory).where(GradeCategory.offering_id == offering.id)
-                                    .order_by(GradeCategory.position, GradeCategory.name)).all()
+    categories = book.categories
     # Each cell links to grading one student: built from one URL per assignment (url_for for every
     # cell was a third of the page's time for 600 students).
     grade_urls = [url_for("grading.grade", assignment_id=a.id, student_id=0).rsplit("/", 1)[0] + "/"

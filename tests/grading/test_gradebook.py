@@ -255,3 +255,12 @@ def test_each_cell_links_to_grading_that_student_and_says_what_is_left(app, worl
     for assignment, text in ((graded, "88"), (waiting, "to grade")):
         href = f"/grading/assignments/{assignment.id}/students/{world.student.id}"
         assert f'<a href="{href}">{text}' in page, href
+
+
+def test_the_gradebook_reads_the_categories_once(app, world, login, count_queries):
+    make_category(world.offering, "Projects", "60")
+    client = login(world.instructor)
+    with count_queries() as counter:
+        assert client.get(f"/grading/offerings/{world.offering.id}/gradebook").status_code == 200
+    reads = [s for s in counter.statements if "FROM grade_categories" in s]
+    assert len(reads) == 1, reads
