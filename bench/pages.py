@@ -41,12 +41,10 @@ import io
 import os
 import platform
 import pstats
-import re
 import resource
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -61,6 +59,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # benchmark this checkout (see bench/transcode.py); tests.postgres too
+
+from deadline_spike import free_port, hidden_value, http_request  # noqa: E402  the benches' HTTP helpers
 
 
 # ---------------------------------------------------------------- the bare page (imported by gunicorn)
@@ -263,28 +263,6 @@ def add_students(app, ids: Ids, start: int, stop: int) -> None:
 
 # ---------------------------------------------------------------- logged-in sessions over HTTP
 
-def http_request(port: int, method: str, path: str, headers: dict | None = None, body: bytes | None = None):
-    import http.client
-
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
-        resp = conn.getresponse()
-        return resp.status, resp.headers, resp.read()
-    finally:
-        conn.close()
-
-
-def hidden_value(page: str, name: str) -> str:
-    import html
-
-    for tag in re.findall(r"<input[^>]*>", page):
-        if re.search(rf'\bname="{re.escape(name)}"', tag) and (value := re.search(r'\bvalue="([^"]*)"', tag)):
-            return html.unescape(value.group(1))
-    raise ValueError(f"no hidden input {name!r} in the page")
-
-
-@dataclass
 class Session:
     """A browser: its cookies (lms_session, lms_device) as the server last set them."""
     email: str
@@ -307,15 +285,15 @@ class Session:
         return bool(raw)
 
     def get(self, port: int, path: str) -> tuple[int, bytes, bool]:
-        status, headers, body = http_request(port, "GET", path, self.header())
+        status, headers, body = http_request(port, "GET", path, headers=self.header())
         return status, body, self._take(headers)
 
     def login(self, port: int) -> None:
         status, page, _ = self.get(port, "/login")
         form = urllib.parse.urlencode({"csrf_token": hidden_value(page.decode(), "csrf_token"),
                                        "login": self.email, "password": PASSWORD}).encode()
-        status, headers, body = http_request(port, "POST", "/login", {
-            **self.header(), "Content-Type": "application/x-www-form-urlencoded"}, form)
+        status, headers, body = http_request(port, "POST", "/login", headers={
+            **self.header(), "Content-Type": "application/x-www-form-urlencoded"}, body=form)
         self._take(headers)
         if status != 302 or "/login" in (headers.get("Location") or ""):
             raise SystemExit(f"POST /login as {self.email}: {status} {body[:200]!r}")
@@ -337,12 +315,6 @@ class Session:
 
 
 # ---------------------------------------------------------------- servers
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _stat(pid: int) -> list[int]:
     try:

@@ -92,11 +92,17 @@ def register_error_handlers(app: Flask) -> None:
             app.logger.error("Database unavailable on %s %s: %s", request.method, request.path, exc)
             return unavailable()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        try:
-            db.session.rollback()
-        except Exception:  # noqa: BLE001 - a broken connection; the page does not need it
-            pass
+        _rollback_quietly()
         return render_error(500)
+
+
+def _rollback_quietly() -> None:
+    """End the failed request's transaction; on a broken connection that fails too, and the error
+    page does not need the database anyway."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 RETRY_AFTER_SECONDS = 30
@@ -106,10 +112,7 @@ DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 def storage_full():
     """507 when the disk under uploads is full: what happened and what to do, and nothing kept
     (the storage layer removes what it had half-written)."""
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the page does not need the database
-        pass
+    _rollback_quietly()
     message = _("The server's storage is full, so your file could not be saved. Nothing was kept; please try "
                 "again later, or tell the administrator.")
     if request.accept_mimetypes.best == "application/json" or request.is_json:
@@ -124,10 +127,7 @@ def unavailable():
     # Flask-Login puts current_user into every template's context, loading the account; seen as
     # anonymous here, it is not looked up.
     g._login_user = current_app.login_manager.anonymous_user()
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection is gone; the page does not need it
-        pass
+    _rollback_quietly()
     message = _("Kakehashi is temporarily unavailable. Nothing you saved is lost; please try again in a minute.")
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     if request.accept_mimetypes.best == "application/json" or request.is_json:

@@ -15,7 +15,7 @@ from lms.catalog.models import Offering
 from lms.errors import attempt
 from lms.extensions import db
 from lms.forms import options
-from lms.grading import gradebook, permissions, services
+from lms.grading import gradebook, permissions
 from lms.grading.forms import ConfirmImportForm, ExtendForm, ImportForm
 from lms.i18n import select_timezone
 from lms.loading import load_or_404

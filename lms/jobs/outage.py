@@ -13,16 +13,21 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError
-
 from lms.db import is_outage
 from lms.extensions import db
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-__all__ = ["Backoff", "is_outage", "reset_session", "retry_through_outage"]
+__all__ = ["Backoff", "is_outage", "reason", "reset_session", "retry_through_outage"]
 FIRST_DELAY, MAX_DELAY = 0.5, 15.0
 PUBLISH_PATIENCE_SECONDS = 300.0  # a finished job waits this long for the database to come back
+
+
+def reason(exc: BaseException) -> str:
+    """The driver's error in one line for the log ("OperationalError: connection refused")."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    return f"{type(orig).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def reset_session() -> None:
@@ -68,8 +73,7 @@ def retry_through_outage(step: Callable[[], T], *, what: str, stop: threading.Ev
             delay = backoff.failed()
             if time.monotonic() + delay > deadline or stop.is_set():
                 raise
-            log.warning("database unavailable while %s (%s); retrying in %.1f s", what,
-                        type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__, delay)
+            log.warning("database unavailable while %s (%s); retrying in %.1f s", what, reason(exc), delay)
             if stop.wait(delay):
                 raise
             continue

@@ -23,7 +23,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.jobs import events, health, queue
 from lms.jobs.models import Job, JobState, WorkerState
-from lms.jobs.outage import Backoff, is_outage, reset_session, retry_through_outage
+from lms.jobs.outage import Backoff, is_outage, reason as _reason, reset_session, retry_through_outage
 
 log = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable[[JobContext], None]] = {}
@@ -274,7 +274,3 @@ class Worker:
             db.session.commit()
         retry_through_outage(write, what=f"recording job {ctx.job_id}'s {what}", stop=self.stop)
 
-
-def _reason(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return f"{type(orig).__name__}: {str(orig).strip().splitlines()[0] if str(orig).strip() else ''}"
