@@ -179,25 +179,26 @@ def history(assignment: Assignment, student_id: int) -> list[Submission]:
         .order_by(Submission.attempt.desc())))
 
 
-def upcoming_for(student_id: int, days: int = 14, limit: int = 8) -> list[tuple[Assignment, datetime, bool]]:
-    """The student's deadlines from now to `days` ahead, with extensions: (assignment, due, submitted)."""
+def upcoming_for(student_id: int, days: int = 14, limit: int = 8) -> list:
+    """The student's deadlines from a day ago to `days` ahead, extensions applied, soonest first:
+    rows of (id, title, course_code, due, submitted). One statement: the home page shows it to
+    every student on every visit."""
     from datetime import timedelta
 
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy import and_, exists, literal_column
 
-    from lms.catalog.models import Enrollment, Offering
+    from lms.catalog.models import Course, Enrollment, Offering
+    from lms.db import UTCDateTime
 
     now = utcnow()
-    assignments = db.session.scalars(
-        select(Assignment).join(Enrollment, Enrollment.offering_id == Assignment.offering_id)
-        .where(Enrollment.student_id == student_id)
-        .options(selectinload(Assignment.offering).selectinload(Offering.course))).all()
-    extensions = {e.assignment_id: e.due_at for e in db.session.scalars(
-        select(Extension).where(Extension.student_id == student_id))}
-    submitted = set(db.session.scalars(select(Submission.assignment_id).where(Submission.student_id == student_id)))
-    rows = []
-    for assignment in assignments:
-        due = extensions.get(assignment.id, assignment.due_at)
-        if now - timedelta(days=1) <= due <= now + timedelta(days=days):
-            rows.append((assignment, due, assignment.id in submitted))
-    return sorted(rows, key=lambda row: row[1])[:limit]
+    due = func.coalesce(Extension.due_at, Assignment.due_at, type_=UTCDateTime()).label("due")
+    submitted = exists().where(Submission.assignment_id == Assignment.id,
+                               Submission.student_id == student_id).label("submitted")
+    query = (select(Assignment.id, Assignment.title, Course.code.label("course_code"), due, submitted)
+             .join(Enrollment, and_(Enrollment.offering_id == Assignment.offering_id,
+                                    Enrollment.student_id == student_id))
+             .join(Offering, Offering.id == Assignment.offering_id).join(Course, Course.id == Offering.course_id)
+             .outerjoin(Extension, and_(Extension.assignment_id == Assignment.id, Extension.student_id == student_id))
+             .where(due.between(now - timedelta(days=1), now + timedelta(days=days)))
+             .order_by(literal_column("due"), Assignment.id).limit(limit))
+    return db.session.execute(query).all()

@@ -6,7 +6,7 @@ from icalendar import Calendar
 
 from lms.assignments.models import Extension
 from lms.extensions import db
-from tests.assignments.conftest import login, make_assignment
+from tests.assignments.conftest import form_key, login, make_assignment
 
 
 def feed_path(client) -> str:
@@ -58,3 +58,29 @@ def test_home_page_lists_coming_deadlines(app, world):
     page = login(app, world.student).get("/").get_data(as_text=True)
     assert "Coming deadlines" in page and "Paper prototype" in page and "Far away" not in page
     assert "Coming deadlines" not in login(app, world.outsider).get("/").get_data(as_text=True)
+
+
+def test_home_deadlines_follow_my_extension_and_submissions_soonest_first(app, world):
+    now = datetime.now(UTC)
+    world.assignment.due_at = now + timedelta(days=5)
+    make_assignment(world.offering, title="Storyboard", due_at=now + timedelta(days=2))
+    moved = make_assignment(world.offering, title="Level blockout", due_at=now - timedelta(days=3))
+    gone = make_assignment(world.offering, title="Moved far away", due_at=now + timedelta(days=1))
+    db.session.add_all([Extension(assignment_id=moved.id, student_id=world.student.id,
+                                  due_at=now + timedelta(days=3), reason="illness"),
+                        Extension(assignment_id=gone.id, student_id=world.student.id,
+                                  due_at=now + timedelta(days=40), reason="exchange term")])
+    db.session.commit()
+    client = login(app, world.student)
+    assert client.post(f"/assignments/{world.assignment.id}/submit",
+                       data={"kind": "text", "text": "done", "idempotency_key": form_key(client, world.assignment)}
+                       ).status_code == 303
+    page = client.get("/").get_data(as_text=True)
+    section = page[page.index("Coming deadlines"):page.index("</section>")]
+    titles = re.findall(r": ([^<]+)</a>", section)
+    assert titles == ["Storyboard", "Level blockout", "Paper prototype"]  # the extension decides, soonest first
+    items = section.split("<li>")[1:]
+    assert ["submitted" in item for item in items] == [False, False, True]
+    # Another student's extension moves nothing of mine, and theirs stays theirs.
+    other = login(app, world.other_student).get("/").get_data(as_text=True)
+    assert "Level blockout" not in other and "Moved far away" in other
