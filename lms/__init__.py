@@ -35,12 +35,13 @@ def register_extensions(app: Flask) -> None:
     from pathlib import Path
 
     from lms.extensions import babel, csrf, db, login_manager, migrate
-    from lms.i18n import select_locale, select_timezone
+    from lms.i18n import install_fast_gettext, select_locale, select_timezone
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_fast_gettext(app)
     login_manager.init_app(app)
     from lms import models  # noqa: F401  the whole schema, for Alembic and relationships
     from lms import sqlite  # noqa: F401  per-connection SQLite pragmas
@@ -80,12 +81,14 @@ def register_request_hooks(app: Flask) -> None:
     from lms.auth.session import register_session_hooks
     from lms.errors import register_error_handlers
     from lms.i18n import register_template_helpers
+    from lms.navigation import register as register_navigation
     from lms.security import register_security_headers
 
     register_error_handlers(app)
     register_security_headers(app)
     register_session_hooks(app)
     register_template_helpers(app)
+    register_navigation(app)
 
 
 def register_commands(app: Flask) -> None:
