@@ -113,10 +113,10 @@ def build(offering: Offering, released_only: bool = False) -> Gradebook:
         select(Grade.student_id, Grade.assignment_id, Grade.raw_score, Grade.penalty_percent,
                Grade.penalty_overridden).join(Assignment, Assignment.id == Grade.assignment_id)
         .where(Assignment.offering_id == offering.id, Grade.raw_score.is_not(None))).all()
-    submitted = set(db.session.execute(
-        select(Submission.student_id, Submission.assignment_id)
+    submitted = {(student_id, assignment_id) for student_id, assignment_id in db.session.execute(
+        select(Submission.student_id, Submission.assignment_id)  # plain tuples: Rows in a set compare slowly
         .join(Assignment, Assignment.id == Submission.assignment_id)
-        .where(Assignment.offering_id == offering.id).distinct()).all())
+        .where(Assignment.offering_id == offering.id).distinct())}
     cells: dict[tuple[int, int], Cell] = {}
     for student_id, assignment_id, raw, penalty, overridden in grades:
         assignment = by_id[assignment_id]

@@ -16,6 +16,7 @@ from lms.errors import attempt
 from lms.extensions import db
 from lms.forms import options
 from lms.grading import gradebook, permissions
+from lms.grading.gradebook_table import student_rows
 from lms.grading.forms import ConfirmImportForm, ExtendForm, ImportForm
 from lms.i18n import select_timezone
 from lms.loading import load_or_404
@@ -39,7 +40,7 @@ def _render(offering: Offering, status: int = 200, extend_form: ExtendForm | Non
     grade_urls = [url_for("grading.grade", assignment_id=a.id, student_id=0).rsplit("/", 1)[0] + "/"
                   for a in book.assignments]
     return render_template("grading/gradebook.html", offering=offering, book=book, categories=categories,
-                           grade_urls=grade_urls,
+                           grade_urls=grade_urls, student_rows=student_rows,
                            weights=weights or {c.id: str(c.weight) for c in categories},
                            extend_form=extend_form or _extend_form(offering, book.assignments), ticked=ticked or set(),
                            can_manage=permissions.can_manage_offering(current_user, offering),

@@ -264,3 +264,17 @@ def test_the_gradebook_reads_the_categories_once(app, world, login, count_querie
         assert client.get(f"/grading/offerings/{world.offering.id}/gradebook").status_code == 200
     reads = [s for s in counter.statements if "FROM grade_categories" in s]
     assert len(reads) == 1, reads
+
+
+def test_gradebook_rows_show_penalties_gaps_kana_and_escape_names(app, world, login):
+    late, open_ = make_assignment(world.offering, title="Late one"), make_assignment(world.offering, title="Open")
+    make_submission(late, world.student, late_seconds=86400, penalty_percent=D("10"))
+    grade(late, world.student, world.instructor, "80")
+    world.student.name_latin, world.student.name_kana = "<b>Aziz</b>", "アジズ"
+    db.session.commit()
+    page = login(world.instructor).get(f"/grading/offerings/{world.offering.id}/gradebook").get_data(as_text=True)
+    row = next(r for r in page.split("<tr>") if "アジズ" in r)
+    assert "&lt;b&gt;Aziz&lt;/b&gt;" in row and "<b>Aziz" not in row  # a name is text, never markup
+    assert f'/students/{world.student.id}">72.00<span class="late" title="late penalty">*</span></a>' in row
+    assert f'{open_.id}/students/{world.student.id}">–</a>' in row  # nothing handed in: a dash, still a link
+    assert f'name="student" value="{world.student.id}" form="extend-form"' in row
