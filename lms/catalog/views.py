@@ -10,7 +10,7 @@ from flask import (Blueprint, abort, flash, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from lms import markdown
 from lms.catalog import permissions, services
@@ -24,6 +24,9 @@ from lms.storage.base import check_key, guess_type
 from lms.storage.delivery import deliver
 
 bp = Blueprint("catalog", __name__)
+
+# A course page names its course, term and partner university: one statement with the offering.
+_SHOWN_WITH_OFFERING = (joinedload(Offering.course).joinedload(Course.partner), joinedload(Offering.term))
 
 
 @bp.route("/")
@@ -46,7 +49,7 @@ def home():
 @bp.route("/offerings/<int:offering_id>")
 @login_required
 def offering(offering_id: int):
-    offering = load_or_404(Offering, offering_id, permissions.can_view_offering)
+    offering = load_or_404(Offering, offering_id, permissions.can_view_offering, options=_SHOWN_WITH_OFFERING)
     staff = permissions.staff_role(current_user, offering) or permissions.oversees_all(current_user)
     modules = db.session.scalars(select(Module).where(Module.course_id == offering.course_id)
                                  .order_by(Module.position)).all()
@@ -67,8 +70,8 @@ def offering(offering_id: int):
 
 
 def _lesson_context(offering_id: int, lesson_id: int) -> tuple[Offering, Lesson]:
-    offering = load_or_404(Offering, offering_id, permissions.can_view_offering)
-    lesson = db.session.get(Lesson, lesson_id)
+    offering = load_or_404(Offering, offering_id, permissions.can_view_offering, options=_SHOWN_WITH_OFFERING)
+    lesson = db.session.get(Lesson, lesson_id, options=[joinedload(Lesson.module)])
     if lesson is None or lesson.course_id != offering.course_id:
         abort(404)
     if not permissions.can_view_lesson(current_user, offering, lesson):

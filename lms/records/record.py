@@ -198,8 +198,11 @@ def student_records(student_ids: list[int], *, finalized_only: bool = False) -> 
 def _student_records(student_ids: list[int], finalized_only: bool) -> dict[int, StudentRecord]:
     from lms.auth.models import User
 
-    students = db.session.scalars(select(User).where(User.id.in_(student_ids))
-                                  .options(selectinload(User.program))).all()
+    if len(student_ids) == 1:  # one's own record page: the user is already loaded for the request
+        students = [s for s in [db.session.get(User, student_ids[0])] if s is not None]
+    else:
+        students = db.session.scalars(select(User).where(User.id.in_(student_ids))
+                                      .options(selectinload(User.program))).all()
     rules = {program_id: current_rule(program_id) for program_id in {s.program_id for s in students} if program_id}
     records = {}
     for student in students:
