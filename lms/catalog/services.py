@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import Role, User
@@ -108,22 +108,6 @@ def progress_by_lesson(enrollment: Enrollment | None) -> dict[int, LessonProgres
     rows = db.session.scalars(select(LessonProgress).where(
         LessonProgress.enrollment_id == enrollment.id))
     return {row.lesson_id: row for row in rows}
-
-
-def published_lesson_count(course_ids: list[int]) -> dict[int, int]:
-    rows = db.session.execute(select(Lesson.course_id, func.count()).where(
-        Lesson.course_id.in_(course_ids), Lesson.published).group_by(Lesson.course_id))
-    return dict(rows.all())
-
-
-def completed_count(enrollment_ids: list[int]) -> dict[int, int]:
-    rows = db.session.execute(
-        select(LessonProgress.enrollment_id, func.count())
-        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-        .where(LessonProgress.enrollment_id.in_(enrollment_ids),
-               LessonProgress.completed_at.is_not(None), Lesson.published)
-        .group_by(LessonProgress.enrollment_id))
-    return dict(rows.all())
 
 
 def create_course(*, code: str, title_en: str, title_ja: str | None, credits: Decimal, hours: int,
