@@ -1,6 +1,7 @@
 """Declarative base with a constraint naming convention, and shared column helpers."""
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData
@@ -24,6 +25,15 @@ def is_outage(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def prebuilt(build):
+    """Prebuilt statements: a hot page's statement is built once (on first use, when every mapper
+    is configured) with bindparam() placeholders and run with its parameters. A statement object
+    memoises its SQL cache key, so reusing it saves rebuilding the expression and re-hashing it on
+    each request: about 0.15 ms a statement, a tenth of a bare page. Simple ones are module
+    constants instead; either way, never put a request's value into a prebuilt statement."""
+    return functools.cache(build)
 
 
 def utcnow() -> datetime:

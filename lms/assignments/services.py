@@ -17,7 +17,7 @@ from lms.filenames import display_name
 from lms.assignments import late
 from lms.assignments.filetypes import FileRejected, Prefixed, check, head_bytes
 from lms.assignments.models import Assignment, Extension, Submission, SubmissionFile, SubmissionKind
-from lms.db import utcnow
+from lms.db import prebuilt, utcnow
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
 from lms.storage import TooLarge, get_storage
@@ -179,26 +179,31 @@ def history(assignment: Assignment, student_id: int) -> list[Submission]:
         .order_by(Submission.attempt.desc())))
 
 
+@prebuilt
+def _upcoming():
+    from sqlalchemy import and_, bindparam, exists, literal_column
+
+    from lms.catalog.models import Course, Enrollment, Offering
+    from lms.db import UTCDateTime
+
+    student = bindparam("student_id")
+    due = func.coalesce(Extension.due_at, Assignment.due_at, type_=UTCDateTime()).label("due")
+    submitted = exists().where(Submission.assignment_id == Assignment.id,
+                               Submission.student_id == student).label("submitted")
+    return (select(Assignment.id, Assignment.title, Course.code.label("course_code"), due, submitted)
+            .join(Enrollment, and_(Enrollment.offering_id == Assignment.offering_id, Enrollment.student_id == student))
+            .join(Offering, Offering.id == Assignment.offering_id).join(Course, Course.id == Offering.course_id)
+            .outerjoin(Extension, and_(Extension.assignment_id == Assignment.id, Extension.student_id == student))
+            .where(due.between(bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())))
+            .order_by(literal_column("due"), Assignment.id).limit(bindparam("limit")))
+
+
 def upcoming_for(student_id: int, days: int = 14, limit: int = 8) -> list:
     """The student's deadlines from a day ago to `days` ahead, extensions applied, soonest first:
     rows of (id, title, course_code, due, submitted). One statement: the home page shows it to
     every student on every visit."""
     from datetime import timedelta
 
-    from sqlalchemy import and_, exists, literal_column
-
-    from lms.catalog.models import Course, Enrollment, Offering
-    from lms.db import UTCDateTime
-
     now = utcnow()
-    due = func.coalesce(Extension.due_at, Assignment.due_at, type_=UTCDateTime()).label("due")
-    submitted = exists().where(Submission.assignment_id == Assignment.id,
-                               Submission.student_id == student_id).label("submitted")
-    query = (select(Assignment.id, Assignment.title, Course.code.label("course_code"), due, submitted)
-             .join(Enrollment, and_(Enrollment.offering_id == Assignment.offering_id,
-                                    Enrollment.student_id == student_id))
-             .join(Offering, Offering.id == Assignment.offering_id).join(Course, Course.id == Offering.course_id)
-             .outerjoin(Extension, and_(Extension.assignment_id == Assignment.id, Extension.student_id == student_id))
-             .where(due.between(now - timedelta(days=1), now + timedelta(days=days)))
-             .order_by(literal_column("due"), Assignment.id).limit(limit))
-    return db.session.execute(query).all()
+    return db.session.execute(_upcoming(), {"student_id": student_id, "start": now - timedelta(days=1),
+                                            "end": now + timedelta(days=days), "limit": limit}).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lms.auth.models import User
 from lms.extensions import db, login_manager
@@ -15,10 +15,14 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 
+# Run on every request: built once (lms/db.py, prebuilt statements).
+_BY_SESSION_TOKEN = select(User).where(User.session_token == bindparam("token"))
+
+
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     # Looked up on every request, so a logout elsewhere or a disabled account counts at once.
-    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    user = db.session.scalar(_BY_SESSION_TOKEN, {"token": session_token})
     if user is None or not user.is_active:
         return None
     return user

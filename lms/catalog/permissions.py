@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import g, has_request_context
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, bindparam, exists, select
 
 from lms.auth.models import Role, User
 from lms.catalog.models import Course, Enrollment, Lesson, Offering, OfferingStaff, StaffRole
@@ -27,18 +27,25 @@ def forget_membership() -> None:
         g.pop("_offering_membership", None)
 
 
+# Asked on nearly every page: built once (see lms/db.py, "prebuilt statements").
+_STAFF_ROLE = select(OfferingStaff.role).where(OfferingStaff.offering_id == bindparam("offering_id"),
+                                               OfferingStaff.user_id == bindparam("user_id"))
+_ENROLLMENT = select(Enrollment).where(Enrollment.offering_id == bindparam("offering_id"),
+                                       Enrollment.student_id == bindparam("user_id"))
+
+
 def staff_role(user: User, offering: Offering) -> StaffRole | None:
     if not user.is_authenticated:
         return None
-    return _per_request("staff", user, offering, lambda: db.session.scalar(select(OfferingStaff.role).where(
-        OfferingStaff.offering_id == offering.id, OfferingStaff.user_id == user.id)))
+    return _per_request("staff", user, offering, lambda: db.session.scalar(
+        _STAFF_ROLE, {"offering_id": offering.id, "user_id": user.id}))
 
 
 def enrollment_of(user: User, offering: Offering) -> Enrollment | None:
     if not user.is_authenticated:
         return None
-    return _per_request("enrollment", user, offering, lambda: db.session.scalar(select(Enrollment).where(
-        Enrollment.offering_id == offering.id, Enrollment.student_id == user.id)))
+    return _per_request("enrollment", user, offering, lambda: db.session.scalar(
+        _ENROLLMENT, {"offering_id": offering.id, "user_id": user.id}))
 
 
 def oversees_all(user: User) -> bool:
@@ -85,11 +92,16 @@ def can_view_course_assets(user: User, course: Course) -> bool:
 
 def visible_offerings(user: User) -> Select:
     """Offerings the user may open: all for registrars and admins, else taught or enrolled ones."""
+    return offerings_visible_to(user.id, oversees_all(user))
+
+
+def offerings_visible_to(user_id, oversees: bool) -> Select:
+    """visible_offerings by the user's id, which may be a bindparam (a prebuilt statement)."""
     query = select(Offering)
-    if oversees_all(user):
+    if oversees:
         return query
-    staffed = select(OfferingStaff.offering_id).where(OfferingStaff.user_id == user.id)
-    enrolled = select(Enrollment.offering_id).where(Enrollment.student_id == user.id)
+    staffed = select(OfferingStaff.offering_id).where(OfferingStaff.user_id == user_id)
+    enrolled = select(Enrollment.offering_id).where(Enrollment.student_id == user_id)
     return query.where(Offering.id.in_(staffed) | Offering.id.in_(enrolled))
 
 

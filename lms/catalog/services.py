@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import Role, User
@@ -97,16 +97,20 @@ def mark_completed(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
     return complete_lesson(enrollment, lesson)
 
 
+# Read on every lesson and course page: built once (lms/db.py, prebuilt statements).
+_ONE_PROGRESS = select(LessonProgress).where(LessonProgress.enrollment_id == bindparam("enrollment_id"),
+                                             LessonProgress.lesson_id == bindparam("lesson_id"))
+_ALL_PROGRESS = select(LessonProgress).where(LessonProgress.enrollment_id == bindparam("enrollment_id"))
+
+
 def _progress(enrollment: Enrollment, lesson: Lesson) -> LessonProgress | None:
-    return db.session.scalar(select(LessonProgress).where(
-        LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson.id))
+    return db.session.scalar(_ONE_PROGRESS, {"enrollment_id": enrollment.id, "lesson_id": lesson.id})
 
 
 def progress_by_lesson(enrollment: Enrollment | None) -> dict[int, LessonProgress]:
     if enrollment is None:
         return {}
-    rows = db.session.scalars(select(LessonProgress).where(
-        LessonProgress.enrollment_id == enrollment.id))
+    rows = db.session.scalars(_ALL_PROGRESS, {"enrollment_id": enrollment.id})
     return {row.lesson_id: row for row in rows}
 
 

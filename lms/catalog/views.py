@@ -9,13 +9,14 @@ from flask import (Blueprint, abort, flash, redirect, render_template,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only
 
 from lms import markdown
 from lms.catalog import permissions, services
 from lms.catalog.importer import ASSET_TYPES, asset_key
 from lms.catalog.models import Course, Enrollment, Lesson, LessonProgress, Module, Offering, Term
+from lms.db import prebuilt
 from lms.errors import attempt
 from lms.extensions import db
 from lms.loading import load_or_404
@@ -27,26 +28,40 @@ bp = Blueprint("catalog", __name__)
 
 # A course page names its course, term and partner university: one statement with the offering.
 _SHOWN_WITH_OFFERING = (joinedload(Offering.course).joinedload(Course.partner), joinedload(Offering.term))
+# The course and lesson pages' statements, built once (lms/db.py, prebuilt statements).
+_MODULES = select(Module).where(Module.course_id == bindparam("course_id")).order_by(Module.position)
+_LESSONS = select(Lesson).where(Lesson.course_id == bindparam("course_id")).order_by(Lesson.position)
+# Previous and next lesson links: titles only, not every lesson's text.
+_SIBLINGS = (select(Lesson).join(Module).where(Lesson.course_id == bindparam("course_id"), Lesson.published)
+             .order_by(Module.position, Lesson.position)
+             .options(load_only(Lesson.id, Lesson.course_id, Lesson.title_en, Lesson.title_ja, raiseload=True)))
 
 
 @bp.route("/")
 @login_required
 def home():
-    # One statement: each visible offering with its course, partner and term, my enrollment in it,
-    # and its published lessons, all and completed by me (the page every user opens first).
+    query = _home_offerings(permissions.oversees_all(current_user))
+    return render_template("catalog/home.html",
+                           offerings=db.session.execute(query, {"user_id": current_user.id}).all())
+
+
+@prebuilt
+def _home_offerings(oversees_all: bool):
+    """One statement: each offering the user may open (all of them for registrars and admins) with
+    its course, partner and term, the user's enrollment in it, and its published lessons, all and
+    completed by the user (the page every user opens first)."""
+    user_id = bindparam("user_id")
     mine = aliased(Enrollment)
     total = (select(func.count()).select_from(Lesson)
              .where(Lesson.course_id == Offering.course_id, Lesson.published).scalar_subquery())
     finished = (select(func.count()).select_from(LessonProgress).join(Lesson, Lesson.id == LessonProgress.lesson_id)
                 .where(LessonProgress.enrollment_id == mine.id, LessonProgress.completed_at.is_not(None),
                        Lesson.published).scalar_subquery())
-    query = (permissions.visible_offerings(current_user).join(Term).join(Course)
-             .outerjoin(mine, and_(mine.offering_id == Offering.id, mine.student_id == current_user.id))
-             .add_columns(mine.id, total, finished)
-             .options(contains_eager(Offering.term),
-                      contains_eager(Offering.course).joinedload(Course.partner))
-             .order_by(Term.starts_on.desc(), Course.code))
-    return render_template("catalog/home.html", offerings=db.session.execute(query).all())
+    return (permissions.offerings_visible_to(user_id, oversees_all).join(Term).join(Course)
+            .outerjoin(mine, and_(mine.offering_id == Offering.id, mine.student_id == user_id))
+            .add_columns(mine.id, total, finished)
+            .options(contains_eager(Offering.term), contains_eager(Offering.course).joinedload(Course.partner))
+            .order_by(Term.starts_on.desc(), Course.code))
 
 
 @bp.route("/offerings/<int:offering_id>")
@@ -54,10 +69,8 @@ def home():
 def offering(offering_id: int):
     offering = load_or_404(Offering, offering_id, permissions.can_view_offering, options=_SHOWN_WITH_OFFERING)
     staff = permissions.staff_role(current_user, offering) or permissions.oversees_all(current_user)
-    modules = db.session.scalars(select(Module).where(Module.course_id == offering.course_id)
-                                 .order_by(Module.position)).all()
-    lessons = db.session.scalars(select(Lesson).where(Lesson.course_id == offering.course_id)
-                                 .order_by(Lesson.position)).all()
+    modules = db.session.scalars(_MODULES, {"course_id": offering.course_id}).all()
+    lessons = db.session.scalars(_LESSONS, {"course_id": offering.course_id}).all()
     by_module: dict[int, list[Lesson]] = {}
     for lesson in lessons:
         if lesson.published or staff:
@@ -110,9 +123,7 @@ def lesson(offering_id: int, lesson_id: int):
         progress, added = services.open_lesson(enrollment, lesson)
         if added:
             db.session.commit()
-    siblings = db.session.scalars(
-        select(Lesson).join(Module).where(Lesson.course_id == offering.course_id, Lesson.published)
-        .order_by(Module.position, Lesson.position)).all()
+    siblings = db.session.scalars(_SIBLINGS, {"course_id": offering.course_id}).all()
     index = next((i for i, x in enumerate(siblings) if x.id == lesson.id), None)
     previous = siblings[index - 1] if index else None
     following = siblings[index + 1] if index is not None and index + 1 < len(siblings) else None
