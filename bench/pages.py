@@ -263,6 +263,7 @@ def add_students(app, ids: Ids, start: int, stop: int) -> None:
 
 # ---------------------------------------------------------------- logged-in sessions over HTTP
 
+@dataclass
 class Session:
     """A browser: its cookies (lms_session, lms_device) as the server last set them."""
     email: str
