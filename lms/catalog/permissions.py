@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import g, has_request_context
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, and_, bindparam, exists, select
 
 from lms.auth.models import Role, User
 from lms.catalog.models import Course, Enrollment, Lesson, Offering, OfferingStaff, StaffRole
@@ -27,25 +27,33 @@ def forget_membership() -> None:
         g.pop("_offering_membership", None)
 
 
-# Asked on nearly every page: built once (see lms/db.py, "prebuilt statements").
-_STAFF_ROLE = select(OfferingStaff.role).where(OfferingStaff.offering_id == bindparam("offering_id"),
-                                               OfferingStaff.user_id == bindparam("user_id"))
-_ENROLLMENT = select(Enrollment).where(Enrollment.offering_id == bindparam("offering_id"),
-                                       Enrollment.student_id == bindparam("user_id"))
+# Asked on nearly every page, and both together: one statement, built once (lms/db.py, prebuilt
+# statements). The offering's row anchors the outer join, so "neither" is a row of two NULLs.
+_MEMBERSHIP = (select(Enrollment, select(OfferingStaff.role).where(
+    OfferingStaff.offering_id == Offering.id, OfferingStaff.user_id == bindparam("user_id")).scalar_subquery())
+    .select_from(Offering)
+    .outerjoin(Enrollment, and_(Enrollment.offering_id == Offering.id, Enrollment.student_id == bindparam("user_id")))
+    .where(Offering.id == bindparam("offering_id")))
+
+
+def _membership(user: User, offering: Offering) -> tuple[Enrollment | None, StaffRole | None]:
+    def load():
+        row = db.session.execute(_MEMBERSHIP, {"offering_id": offering.id, "user_id": user.id}).first()
+        return (row[0], row[1]) if row is not None else (None, None)
+    return _per_request("membership", user, offering, load)
 
 
 def staff_role(user: User, offering: Offering) -> StaffRole | None:
     if not user.is_authenticated:
         return None
-    return _per_request("staff", user, offering, lambda: db.session.scalar(
-        _STAFF_ROLE, {"offering_id": offering.id, "user_id": user.id}))
+    role = _membership(user, offering)[1]
+    return StaffRole(role) if role is not None else None
 
 
 def enrollment_of(user: User, offering: Offering) -> Enrollment | None:
     if not user.is_authenticated:
         return None
-    return _per_request("enrollment", user, offering, lambda: db.session.scalar(
-        _ENROLLMENT, {"offering_id": offering.id, "user_id": user.id}))
+    return _membership(user, offering)[0]
 
 
 def oversees_all(user: User) -> bool:
