@@ -89,12 +89,14 @@ def register_template_helpers(app: Flask) -> None:
             return obj.name_ja
         return obj.name_en
 
+    from babel.numbers import parse_pattern
+
+    credit_pattern = parse_pattern("#,##0.##")  # parsed once: a record page shows dozens of figures
+
     @app.template_filter("credits")
     def credits(value) -> str:
         """Credit figures as people write them: 240, 4.5 (not 240.00), in the reader's locale."""
-        from flask_babel import format_decimal
-
-        return format_decimal(value, format="#,##0.##")
+        return credit_pattern.apply(value, get_locale() or "en")
 
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
                                  current_language=current_language, in_zones=in_zones,
