@@ -12,14 +12,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from lms.db import utcnow
 from lms.extensions import db
 from lms.jobs.models import Job, JobState, WorkerHeartbeat, WorkerState
 
 log = logging.getLogger(__name__)
-FORGET_AFTER = timedelta(days=7)  # rows of workers gone this long are pruned when a worker starts
+FORGET_AFTER = timedelta(days=7)  # rows of workers gone this long are deleted by the sweep
 ACTIVE = (JobState.QUEUED, JobState.RUNNING, JobState.FAILED, JobState.DEAD)  # DONE is history, not depth
 
 
@@ -55,12 +55,23 @@ def beat(worker_id: str, *, hostname: str, pid: int, started_at: datetime, state
         with db.engine.begin() as conn:
             conn.execute(_upsert(values))
             if prune:
-                conn.execute(delete(WorkerHeartbeat).where(
-                    WorkerHeartbeat.last_seen_at < values["last_seen_at"] - FORGET_AFTER))
+                sweep(conn, values["last_seen_at"])
     except Exception:  # noqa: BLE001 - the next beat retries; jobs matter more than reporting
         log.exception("worker heartbeat failed for %s", worker_id)
         return False
     return True
+
+
+def sweep(conn, now: datetime) -> None:
+    """Rows of workers not seen for longer than the stale limit, and not stopped cleanly, are marked
+    dead (their job is no longer theirs: its lease runs out and another worker takes it over); rows
+    gone for FORGET_AFTER are deleted. A worker marked dead by mistake (cut off from the database
+    for a while) sets its real state again with its next beat."""
+    conn.execute(update(WorkerHeartbeat).where(
+        WorkerHeartbeat.last_seen_at < now - stale_after(),
+        WorkerHeartbeat.state.not_in([WorkerState.STOPPED, WorkerState.DEAD]))
+        .values(state=WorkerState.DEAD, current_job_id=None))
+    conn.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen_at < now - FORGET_AFTER))
 
 
 @dataclass
@@ -79,7 +90,7 @@ class WorkerView:
 
     @property
     def alive(self) -> bool:
-        return not self.stale and self.state != WorkerState.STOPPED
+        return not self.stale and self.state not in (WorkerState.STOPPED, WorkerState.DEAD)
 
     def public(self) -> dict:
         """What the unauthenticated JSON shows: no job payloads, no errors."""
@@ -99,7 +110,7 @@ def workers(*, include_stopped: bool = True, stale_seconds: float | None = None)
     views = []
     for row, kind in db.session.execute(query):
         age = (now - row.last_seen_at).total_seconds()
-        stopped = row.state == WorkerState.STOPPED
+        stopped = row.state in (WorkerState.STOPPED, WorkerState.DEAD)
         views.append(WorkerView(
             worker_id=row.worker_id, hostname=row.hostname, pid=row.pid, state=str(row.state),
             started_at=row.started_at, last_seen_at=row.last_seen_at, age_seconds=max(0.0, age),

@@ -49,7 +49,8 @@ class WorkerState(enum.StrEnum):
     IDLE = "idle"
     BUSY = "busy"
     STOPPING = "stopping"  # SIGTERM received; handing its job back
-    STOPPED = "stopped"  # clean exit; a row stuck in another state with an old last_seen_at died
+    STOPPED = "stopped"  # clean exit
+    DEAD = "dead"  # not seen for longer than the stale limit (killed, machine lost): marked by a live worker's sweep
 
 
 class WorkerHeartbeat(db.Model):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,7 @@ def test_a_long_job_keeps_its_worker_fresh_through_the_lease_heartbeat(app, hand
     assert db.session.get(Job, job_id).state == JobState.DONE
 
 
-def test_a_real_worker_process_reports_and_marks_itself_stopped_on_sigterm(app, tmp_path):
+def start_worker_process(app, tmp_path) -> tuple[subprocess.Popen, Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LMS_", "FLASK_"))}
     env.update(FLASK_APP="lms", PYTHONUNBUFFERED="1", LMS_DATABASE_URL=app.config["DATABASE_URL"],
                LMS_SECRET_KEY=TEST_SECRET, LMS_INSTANCE_PATH=str(tmp_path / "instance"),
@@ -118,6 +119,39 @@ def test_a_real_worker_process_reports_and_marks_itself_stopped_on_sigterm(app, 
         proc = subprocess.Popen([sys.executable, "-m", "flask", "lms", "worker"], env=env, cwd=ROOT,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
+    return proc, log
+
+
+def test_a_killed_workers_row_is_marked_dead_by_the_next_sweep_and_forgotten_later(app, tmp_path, handlers):
+    proc, log = start_worker_process(app, tmp_path)
+    try:
+        beat = wait_for(lambda: db.session.scalar(select(WorkerHeartbeat).where(
+            WorkerHeartbeat.pid == proc.pid, WorkerHeartbeat.state == WorkerState.IDLE)), 30, interval=0.1)
+        assert beat is not None, log.read_text(errors="replace")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # no chance to say "stopped"
+        proc.wait(10)
+    killed = beat.worker_id
+    db.session.add(WorkerHeartbeat(worker_id="gone-for-a-week", hostname="old", pid=1, state=WorkerState.DEAD,
+                                   last_seen_at=datetime.now(UTC) - timedelta(days=8)))
+    db.session.commit()
+    app.config["WORKER_STALE_SECONDS"] = 1
+    time.sleep(1.5)
+    assert row(killed)["state"] == WorkerState.IDLE  # nobody has swept yet: it still claims to be idle
+    runner = Worker(app, lease_seconds=30, poll_seconds=0.05)
+    runner.run(drain=True)  # a worker sweeps when it starts (and hourly)
+    assert row(killed)["state"] == WorkerState.DEAD and row(killed)["current_job_id"] is None
+    assert row("gone-for-a-week") is None
+    assert row(runner.id)["state"] == WorkerState.STOPPED  # a clean exit stays "stopped", not dead
+    response = app.test_client().get("/healthz/workers")
+    listed = {w["worker_id"]: w["state"] for w in response.get_json()["workers"]}
+    assert response.status_code == 503 and response.get_json()["workers_alive"] == 0
+    assert listed.get(killed) == "dead"
+    assert app.test_cli_runner().invoke(args=["lms", "worker-health"]).exit_code == 1  # nobody alive
+
+
+def test_a_real_worker_process_reports_and_marks_itself_stopped_on_sigterm(app, tmp_path):
+    proc, log = start_worker_process(app, tmp_path)
     try:
         beat = wait_for(lambda: db.session.scalar(select(WorkerHeartbeat).where(
             WorkerHeartbeat.pid == proc.pid, WorkerHeartbeat.state == WorkerState.IDLE)), 30, interval=0.1)
