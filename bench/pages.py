@@ -189,6 +189,39 @@ class InProcess:
         return tuple(statistics.median(x) * 1000 for x in (total, sql, template))
 
 
+def cpu_and_calls(get, n: int) -> tuple[float, float]:
+    """This process's CPU ms per request (process_time: what the server spends, not the wait for
+    PostgreSQL) over n requests after two warm-ups, and Python function calls per request (counted
+    by cProfile over 10 more: the same count on a busy machine as on an idle one)."""
+    get(), get()
+    t0 = time.process_time()
+    for _ in range(n):
+        get()
+    cpu = (time.process_time() - t0) / n * 1000
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(10):
+        get()
+    prof.disable()
+    return cpu, pstats.Stats(prof).total_calls / 10
+
+
+def print_in_process_vs_bare(inproc: InProcess, pages: list[Page], n: int) -> None:
+    """Both apps in this process through test_client(), each page beside the bare page of its size:
+    a figure that a shared machine's other work disturbs far less than throughput under load."""
+    bare = bare_app().test_client()
+    print(f"\nIn-process, app vs bare page of the same size ({n} requests each; CPU = process_time; calls =\n"
+          f"Python function calls per request; bare/app is the ratio the throughput target asks of the load run):")
+    print(f"{'page':<10}{'bytes':>8}{'bare CPU ms':>12}{'app CPU ms':>11}{'bare/app':>9}"
+          f"{'bare calls':>11}{'app calls':>10}{'bare/app':>9}")
+    for page in pages:
+        size = len(inproc.get(page).get_data())
+        b_cpu, b_calls = cpu_and_calls(lambda: bare.get(f"/bare/{size}?user=1"), n)
+        a_cpu, a_calls = cpu_and_calls(lambda: inproc.get(page), n)
+        print(f"{page.name:<10}{size:>8}{b_cpu:>12.2f}{a_cpu:>11.2f}{b_cpu / a_cpu:>9.2f}"
+              f"{b_calls:>11.0f}{a_calls:>10.0f}{b_calls / a_calls:>9.2f}")
+
+
 def repeated(statements: list[tuple[str, str]]) -> list[tuple[int, str]]:
     """Statements sent more than once with the same parameters in one request: (times, SQL)."""
     counts: dict[tuple[str, str], int] = {}
@@ -232,6 +265,7 @@ def main() -> None:
     parser.add_argument("--profile", default="none", help="none, slowest, all, or a page name")
     parser.add_argument("--profile-requests", type=int, default=50)
     parser.add_argument("--sql", action="store_true", help="print every statement of each page")
+    parser.add_argument("--in-process-requests", type=int, default=100, help="per page and app, in-process")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     args = parser.parse_args()
 
@@ -271,6 +305,8 @@ def main() -> None:
             inproc = inproc or InProcess(app, ids)
             counts[size] = {p.name: inproc.statements(p) for p in pages}
         print_statements(pages, counts, inproc, args.sql)
+        os.environ["BENCH_DATABASE_URL"] = url  # the bare page's database, in-process and under gunicorn
+        print_in_process_vs_bare(inproc, pages + [FLOOR], args.in_process_requests)
 
         results: dict[tuple[str, str], dict] = {}
         if not args.no_load:
