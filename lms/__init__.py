@@ -75,6 +75,8 @@ def register_blueprints(app: Flask) -> None:
     metrics.register(app)  # /metrics for Prometheus
     from lms.uploads import views as uploads
     uploads.register(app)  # large files in resumable parts, straight to S3 where configured
+    from lms.portfolio import views as portfolio
+    portfolio.register(app)  # the student's editor, and the public /p/<token> pages employers open
 
 
 def register_request_hooks(app: Flask) -> None:

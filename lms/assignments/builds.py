@@ -152,12 +152,25 @@ def build_frame(build: GameBuild | None, user) -> dict | None:
     The URL is signed for this user and expires after BUILD_URL_MAX_AGE. It checks no permission:
     the caller has already decided that `user` may see the submission.
     """
-    if build is None or build.state != BuildState.READY or not build.entry or not build.prefix:
-        return None
     if not getattr(user, "is_authenticated", False):
         return None
+    return _frame(build, user.id)
+
+
+PUBLIC_VIEWER = 0  # the user id in a build token for someone who is not logged in (a portfolio viewer)
+
+
+def public_build_frame(build: GameBuild | None) -> dict | None:
+    """build_frame for a public portfolio page: same sandbox origin, same expiry, no account.
+    The caller has checked that the portfolio link is active and shows this build's submission."""
+    return _frame(build, PUBLIC_VIEWER)
+
+
+def _frame(build: GameBuild | None, viewer_id: int) -> dict | None:
+    if build is None or build.state != BuildState.READY or not build.entry or not build.prefix:
+        return None
     origin = current_app.config["SANDBOX_ORIGIN"]
-    token = build_token(build.id, build.submission_id, user.id)
+    token = build_token(build.id, build.submission_id, viewer_id)
     return {"src": f"{origin}/b/{token}/{quote(build.entry, safe='/')}", "origin": origin,
             "title": _("Playable game build")}
 

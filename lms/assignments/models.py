@@ -64,6 +64,8 @@ class Assignment(TimestampMixin, db.Model):
     floor_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))  # score never below
     rubric_id: Mapped[int | None] = mapped_column(ForeignKey("rubrics.id", ondelete="SET NULL"))
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # grades visible to students
+    # The instructor lets students quote their feedback on this assignment in public portfolios.
+    portfolio_feedback: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     offering: Mapped["Offering"] = relationship()  # noqa: F821

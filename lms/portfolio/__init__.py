@@ -1,0 +1,1 @@
+"""Students' portfolios for employers: chosen graded work, shared by revocable public links."""
