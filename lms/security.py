@@ -32,7 +32,8 @@ def register_security_headers(app: Flask) -> None:
     def add_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", csp)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        # A page whose address is a secret (a portfolio link) asks for no-referrer itself.
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         response.headers["X-Frame-Options"] = "DENY"
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if production:

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateTimeLocalField, DecimalField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateTimeLocalField, DecimalField, HiddenField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField, URLField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -33,6 +33,7 @@ class AssignmentForm(FlaskForm):
     max_penalty_percent = DecimalField(_l("Maximum penalty (%)"), places=2, default=100, validators=[NumberRange(min=0, max=100)])
     floor_percent = DecimalField(_l("Lateness never takes the score below (%)"), places=2, default=0,
                                  validators=[NumberRange(min=0, max=100)])
+    portfolio_feedback = BooleanField(_l("Students may quote my feedback on this assignment in their public portfolios"))
 
     def validate_cutoff_at(self, field):
         if field.data and self.due_at.data and field.data < self.due_at.data:

@@ -75,6 +75,7 @@ def _apply(form: AssignmentForm, assignment: Assignment, offering: Offering) -> 
     assignment.penalty_percent, assignment.penalty_unit = form.penalty_percent.data, form.penalty_unit.data
     assignment.max_penalty_percent, assignment.floor_percent = form.max_penalty_percent.data, form.floor_percent.data
     assignment.category_id = _category(offering, form.category.data).id
+    assignment.portfolio_feedback = form.portfolio_feedback.data
 
 
 @bp.route("/offerings/<int:offering_id>/assignments/new", methods=["GET", "POST"])

@@ -56,6 +56,10 @@ def test_editing_keeps_the_times_in_the_chosen_zone(app, world):
     assert world.assignment.title == "Paper prototype v2"
     assert world.assignment.due_at == datetime(2026, 12, 5, 18, 59, tzinfo=UTC)
     assert db.session.scalar(select(GradeCategory.name)) == "Projects"
+    assert world.assignment.portfolio_feedback is False  # quoting feedback in portfolios is opt-in
+    client.post(f"/assignments/{world.assignment.id}/edit", data={**FORM, "portfolio_feedback": "y"})
+    db.session.expire_all()
+    assert world.assignment.portfolio_feedback is True
 
 
 def test_extension_for_one_student(app, world):
