@@ -11,6 +11,7 @@ from lms.extensions import db
 
 ACHIEVEMENT = "achievement"  # an Open Badges 3.0 AchievementCredential for one course result
 CLR = "clr"  # a CLR 2.0 transcript
+WORK = "work"  # an Open Badges 3.0 AchievementCredential for one graded submission shown in a portfolio
 
 
 class IssuedCredential(db.Model):

@@ -48,6 +48,8 @@ class PortfolioPiece(TimestampMixin, db.Model):
     description_ja: Mapped[str] = mapped_column(Text, default="")
     show_grade: Mapped[bool] = mapped_column(default=False)
     show_feedback: Mapped[bool] = mapped_column(default=False)  # and only where the instructor allows it
+    # The signed proof (lms/portfolio/proof.py): issued by a job once the piece is added.
+    credential_id: Mapped[str | None] = mapped_column(ForeignKey("issued_credentials.id"))
 
     portfolio: Mapped[Portfolio] = relationship(back_populates="pieces")
     submission: Mapped["Submission"] = relationship()  # noqa: F821

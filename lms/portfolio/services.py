@@ -22,6 +22,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.grading.models import Grade
 from lms.grading.scores import apply_penalty
+from lms.portfolio import proof
 from lms.portfolio.models import (DESCRIPTION_MAX, HEADLINE_MAX, LABEL_MAX, TITLE_MAX, Portfolio,
                                   PortfolioLink, PortfolioPiece)
 
@@ -84,6 +85,7 @@ def add_piece(portfolio: Portfolio, submission_id: int) -> PortfolioPiece:
                            position=1 + max((p.position for p in portfolio.pieces), default=0))
     portfolio.pieces.append(piece)
     db.session.flush()
+    proof.enqueue([piece.id])  # signed by the worker, in this same transaction's commit
     return piece
 
 
@@ -118,7 +120,8 @@ def move_piece(piece: PortfolioPiece, step: int) -> None:
     db.session.flush()
 
 
-def remove_piece(piece: PortfolioPiece) -> None:
+def remove_piece(piece: PortfolioPiece, actor_id: int) -> None:
+    proof.revoke_for(piece, "Removed from the portfolio by the student", actor_id)
     piece.portfolio.pieces.remove(piece)
     db.session.flush()
 

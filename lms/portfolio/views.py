@@ -105,7 +105,7 @@ def move(piece_id: int, direction: str):
 @roles_required(Role.STUDENT)
 def remove(piece_id: int):
     piece = load_or_404(PortfolioPiece, piece_id, permissions.owns)
-    if attempt(lambda: services.remove_piece(piece) or True):
+    if attempt(lambda: services.remove_piece(piece, current_user.id) or True):
         flash(_("Removed from your portfolio. The work itself is unchanged."), "success")
     return _back()
 
@@ -158,7 +158,7 @@ def registry():
 
 def register(app: Flask) -> None:
     from lms import markdown
-    from lms.portfolio import public
+    from lms.portfolio import proof, public  # noqa: F401  proof registers the signing job
 
     app.register_blueprint(bp)
     app.register_blueprint(public.bp)

@@ -92,9 +92,14 @@ def _results(achievement: str, line: Line) -> list[dict]:
 
 
 def _alignments(line: Line) -> list[dict]:
+    return alignments(line.skills)
+
+
+def alignments(skills: list[str]) -> list[dict]:
+    """A course's skills as OB 3.0 Alignments (also on the portfolio's work credentials)."""
     return [{"type": ["Alignment"], "targetName": skill, "targetType": "ceasn:Competency",
              "targetUrl": f"{_origin()}/skills/{uuid.uuid5(ID_NAMESPACE, skill)}", "targetFramework": "JDU skills"}
-            for skill in line.skills]
+            for skill in skills]
 
 
 def _amendment_note(line: Line) -> str | None:
