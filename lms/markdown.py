@@ -1,6 +1,7 @@
 """Lesson Markdown to safe HTML: markdown-it renders, nh3 (Ammonia) sanitizes."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import nh3
@@ -31,3 +32,10 @@ def render(text: str, resolve_url: Callable[[str], str] | None = None) -> Markup
         link_rel="noopener noreferrer nofollow", attribute_filter=attribute_filter,
     )
     return Markup(clean)
+
+
+@functools.lru_cache(maxsize=4096)
+def render_cached(text: str) -> Markup:
+    """render() of a short text with no links to resolve (a portfolio piece's description), kept
+    per text: a public portfolio page shows 20 of them on every view."""
+    return render(text)

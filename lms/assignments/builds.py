@@ -178,4 +178,5 @@ def _frame(build: GameBuild | None, viewer_id: int) -> dict | None:
 def register(app: Flask) -> None:
     """Importing this module registers the job handler; templates get the frame and the status."""
     app.jinja_env.globals["build_frame"] = build_frame
+    app.jinja_env.globals["public_build_frame"] = public_build_frame
     app.jinja_env.globals["build_status"] = status

@@ -10,7 +10,6 @@ from flask import Blueprint, abort, current_app, render_template, session
 from flask_babel import force_locale
 from flask_login import current_user
 
-from lms.assignments.builds import public_build_frame
 from lms.assignments.views import send_stored
 from lms.extensions import db
 from lms.portfolio import services
@@ -44,11 +43,11 @@ def show(token: str):
     link = _link_or_404(token)
     portfolio = link.portfolio
     shown = services.shown_pieces(portfolio)
-    services.count_view(link)
-    db.session.commit()
     with force_locale(viewer_language()):
         body = render_template("portfolio/public.html", portfolio=portfolio, student=portfolio.student,
-                               shown=shown, token=token, build_frame=public_build_frame)
+                               shown=shown, token=token)
+    services.count_view(link)  # after rendering: the commit expires what the page showed
+    db.session.commit()
     return body, 200, PRIVATE_HEADERS
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.assignments.models import Assignment, Submission
 from lms.catalog.models import Course, Offering
@@ -160,7 +160,7 @@ def open_link(token: str, now: datetime | None = None) -> PortfolioLink | None:
         return None
     now = now or utcnow()
     link = db.session.scalar(select(PortfolioLink).where(PortfolioLink.token == token)
-                             .options(selectinload(PortfolioLink.portfolio).selectinload(Portfolio.student)))
+                             .options(joinedload(PortfolioLink.portfolio).joinedload(Portfolio.student)))
     if link is None or not link.active(now) or link.portfolio.hidden:
         return None
     return link
@@ -179,8 +179,7 @@ def shown_pieces(portfolio: Portfolio) -> list[Shown]:
         .join(PortfolioPiece, PortfolioPiece.submission_id == Submission.id)
         .join(Offering, Offering.id == Assignment.offering_id).join(Course, Course.id == Offering.course_id)
         .where(PortfolioPiece.portfolio_id == portfolio.id, Submission.student_id == portfolio.student_id)
-        .options(selectinload(Submission.files), selectinload(Submission.build),
-                 selectinload(Offering.term), selectinload(Course.partner))
+        .options(selectinload(Submission.files), selectinload(Submission.build), joinedload(Course.partner))
         .order_by(PortfolioPiece.position, PortfolioPiece.id))
     shown = []
     for submission, grade, piece, assignment, offering, course in rows:

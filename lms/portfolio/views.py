@@ -162,4 +162,4 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(public.bp)
-    app.add_template_filter(markdown.render, "markdown")  # sanitized (lms/markdown.py)
+    app.add_template_filter(markdown.render_cached, "markdown")  # sanitized (lms/markdown.py)

@@ -113,3 +113,25 @@ def test_the_qr_code_and_the_registrars_list(app, world):
     listing = client_as(app, world.registrar).get("/portfolio/public")
     assert listing.status_code == 200 and "Malika Tursunova" in listing.get_data(as_text=True)
     assert client_as(app, world.other).get("/portfolio/public").status_code == 403
+
+
+def test_a_game_build_plays_from_the_sandbox_origin_only(app, world):
+    from lms.assignments.models import BuildState, GameBuild, SubmissionKind
+    from lms.sandbox.tokens import read_build_token
+    from tests.grading.conftest import make_assignment, make_submission
+    from tests.portfolio.conftest import RELEASED, graded
+
+    game = make_assignment(world.offering, title="Jam game", kinds=["game"], released_at=RELEASED)
+    work = make_submission(game, world.student, kind=SubmissionKind.GAME, text=None)
+    db.session.add(GameBuild(submission_id=work.id, archive_key="builds/x.zip", state=BuildState.READY,
+                             prefix=f"builds/{work.id}", entry="index.html", file_count=3, total_bytes=1000))
+    db.session.commit()
+    graded(world, game, world.student, work, "88")
+    _, path = shared(app, world, work)
+    page = app.test_client().get(path).get_data(as_text=True)
+    sandbox = app.config["SANDBOX_ORIGIN"]
+    src = page.split('class="game-frame" src="', 1)[1].split('"', 1)[0]
+    assert src.startswith(f"{sandbox}/b/") and src.endswith("/index.html")
+    claims = read_build_token(src[len(sandbox) + 3:].split("/", 1)[0])
+    assert claims.submission_id == work.id and claims.user_id == 0  # a viewer without an account
+    assert 'sandbox="allow-scripts allow-pointer-lock"' in page and "allow-same-origin" not in page
