@@ -6,9 +6,14 @@ from an open page). The page is in Japanese unless the viewer picks another lang
 """
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+
 from flask import Blueprint, abort, current_app, render_template, session
 from flask_babel import force_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from lms.assignments.views import send_stored
 from lms.extensions import db
@@ -41,14 +46,40 @@ def _link_or_404(token: str):
 @bp.get("/<token>")
 def show(token: str):
     link = _link_or_404(token)
-    portfolio = link.portfolio
-    shown = services.shown_pieces(portfolio)
-    with force_locale(viewer_language()):
-        body = render_template("portfolio/public.html", portfolio=portfolio, student=portfolio.student,
-                               shown=shown, token=token)
+    portfolio, language = link.portfolio, viewer_language()
+    with force_locale(language):
+        content = _content(portfolio, token, language)
+        body = render_template("portfolio/public.html", student=portfolio.student, body=content)
     services.count_view(link)  # after rendering: the commit expires what the page showed
     db.session.commit()
     return body, 200, PRIVATE_HEADERS
+
+
+# Rendered contents by (stamp, language, token): every viewer of a link sees the same page, and
+# rendering 20 pieces is most of its cost. The stamp is read on every view, so any change (an
+# edit, a grade, a release taken back, a build ready) makes a new key; old ones age out.
+_rendered: OrderedDict[tuple, Markup] = OrderedDict()
+_rendered_lock = threading.Lock()
+RENDERED_MAX = 256
+
+
+def _content(portfolio, token: str, language: str) -> Markup:
+    # A build's iframe URL is signed for BUILD_URL_MAX_AGE: a page is reused for half of that at
+    # most, so the URL it carries stays valid for at least the other half.
+    period = max(1, int(current_app.config["BUILD_URL_MAX_AGE"]) // 2)
+    key = (services.stamp(portfolio), language, token, int(time.time() // period))
+    with _rendered_lock:
+        content = _rendered.get(key)
+        if content is not None:
+            _rendered.move_to_end(key)
+            return content
+    content = Markup(render_template("portfolio/_public_body.html", portfolio=portfolio, student=portfolio.student,
+                                     shown=services.shown_pieces(portfolio), token=token))
+    with _rendered_lock:
+        _rendered[key] = content
+        while len(_rendered) > RENDERED_MAX:
+            _rendered.popitem(last=False)
+    return content
 
 
 @bp.get("/<token>/pieces/<int:piece_id>/files/<int:file_id>")

@@ -193,6 +193,32 @@ def shown_pieces(portfolio: Portfolio) -> list[Shown]:
     return shown
 
 
+def stamp(portfolio: Portfolio) -> tuple:
+    """Everything the public page shows that can change, in one lean statement: each piece still
+    eligible with the times its piece, grade, assignment, course, partner and build last changed,
+    and its credential. Equal stamps mean an equal page (for one language), so the rendered page
+    can be reused (lms/portfolio/public.py). Files are not in it: a submission's files never change."""
+    from lms.assignments.models import GameBuild
+    from lms.catalog.models import PartnerUniversity
+
+    rows = db.session.execute(
+        select(PortfolioPiece.id, PortfolioPiece.updated_at, PortfolioPiece.credential_id, Grade.updated_at,
+               Assignment.updated_at, Course.updated_at, PartnerUniversity.updated_at, GameBuild.updated_at)
+        .select_from(Submission).join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(Grade, and_(Grade.assignment_id == Submission.assignment_id, Grade.student_id == Submission.student_id))
+        .join(PortfolioPiece, PortfolioPiece.submission_id == Submission.id)
+        .join(Offering, Offering.id == Assignment.offering_id).join(Course, Course.id == Offering.course_id)
+        .outerjoin(PartnerUniversity, PartnerUniversity.id == Course.partner_id)
+        .outerjoin(GameBuild, GameBuild.submission_id == Submission.id)
+        .where(PortfolioPiece.portfolio_id == portfolio.id, Submission.student_id == portfolio.student_id,
+               Assignment.released_at.is_not(None), Grade.raw_score.is_not(None),
+               or_(Grade.submission_id == Submission.id, Grade.submission_id.is_(None)))
+        .order_by(PortfolioPiece.position, PortfolioPiece.id)).all()
+    student = portfolio.student
+    return (portfolio.id, portfolio.updated_at, student.name_latin, student.name_kana, student.email,
+            student.student_number, tuple(tuple(r) for r in rows))
+
+
 def public_portfolios() -> list[tuple[Portfolio, int, int]]:
     """For the registrar: every portfolio that can be seen now, with its active links and views."""
     now = utcnow()

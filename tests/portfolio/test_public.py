@@ -135,3 +135,24 @@ def test_a_game_build_plays_from_the_sandbox_origin_only(app, world):
     claims = read_build_token(src[len(sandbox) + 3:].split("/", 1)[0])
     assert claims.submission_id == work.id and claims.user_id == 0  # a viewer without an account
     assert 'sandbox="allow-scripts allow-pointer-lock"' in page and "allow-same-origin" not in page
+
+
+def test_a_second_view_reuses_the_page_and_any_change_shows_at_once(app, world, count_queries):
+    client, path = shared(app, world, world.art_work, world.essay_work)
+    viewer = app.test_client()
+    viewer.get(path)
+    with count_queries() as counter:
+        assert "Sprite sheet" in viewer.get(path).get_data(as_text=True)
+    assert not [s for s in counter.statements if "FROM submission_files" in s]  # the pieces were not reloaded
+    piece = db.session.scalar(db.select(PortfolioPiece).where(PortfolioPiece.submission_id == world.art_work.id))
+    page = client.get("/portfolio").get_data(as_text=True)
+    client.post(f"/portfolio/pieces/{piece.id}", data={"csrf_token": csrf(page), f"piece-{piece.id}-title_en": "Run cycle"})
+    assert "Run cycle" in viewer.get(path).get_data(as_text=True)
+    from tests.portfolio.conftest import graded
+    world.essay.portfolio_feedback = True
+    db.session.commit()
+    essay = db.session.scalar(db.select(PortfolioPiece).where(PortfolioPiece.submission_id == world.essay_work.id))
+    essay.show_feedback = True
+    db.session.commit()
+    graded(world, world.essay, world.student, world.essay_work, "80", "Sharper argument now.")
+    assert "Sharper argument now." in viewer.get(path).get_data(as_text=True)  # a regrade shows at once
