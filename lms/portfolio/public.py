@@ -10,7 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from flask import Blueprint, abort, current_app, render_template, session
+from flask import Blueprint, Response, abort, current_app, render_template, session, url_for
 from flask_babel import force_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -80,6 +80,24 @@ def _content(portfolio, token: str, language: str) -> Markup:
         while len(_rendered) > RENDERED_MAX:
             _rendered.popitem(last=False)
     return content
+
+
+@bp.get("/<token>/summary.pdf")
+def summary(token: str):
+    """The one-page summary in Japanese, for printing or attaching to an application."""
+    from lms.filenames import content_disposition
+    from lms.portfolio.summary import summary_html
+    from lms.records.pdf_render import html_to_pdf
+
+    link = _link_or_404(token)
+    name = link.portfolio.student.name_latin
+    html = summary_html(link.portfolio, url_for("portfolio_public.show", token=token, _external=True))
+    db.session.rollback()  # reading is done: no transaction stays open while the PDF is laid out
+    pdf = html_to_pdf(html)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers.update(PRIVATE_HEADERS)
+    response.headers["Content-Disposition"] = content_disposition(f"portfolio-{name}.pdf", inline=True)
+    return response
 
 
 @bp.get("/<token>/pieces/<int:piece_id>/files/<int:file_id>")

@@ -156,3 +156,21 @@ def test_a_second_view_reuses_the_page_and_any_change_shows_at_once(app, world, 
     db.session.commit()
     graded(world, world.essay, world.student, world.essay_work, "80", "Sharper argument now.")
     assert "Sharper argument now." in viewer.get(path).get_data(as_text=True)  # a regrade shows at once
+
+
+def test_the_one_page_summary_is_a_japanese_pdf_with_skills_credits_and_works(app, world, make, tmp_path):
+    from tests.records.test_exports_pdf import pdf_text
+
+    make.finalized(world.student, world.offering, "88")
+    _, path = shared(app, world, world.art_work, world.essay_work, title_ja="歩行サイクル")
+    response = app.test_client().get(f"{path}/summary.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_text(response.data, tmp_path)
+    assert text.count("\f") <= 1  # one page
+    assert "歩行サイクル" in text and "Level design" in text and "Malika Tursunova" in text
+    assert "単位" in text  # the credits line, in Japanese
+    assert world.student.email not in text  # private unless the student opts in
+    link = db.session.scalar(db.select(PortfolioLink))
+    link.revoked_at = datetime.now(UTC)
+    db.session.commit()
+    assert app.test_client().get(f"{path}/summary.pdf").status_code == 404
