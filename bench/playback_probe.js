@@ -34,9 +34,11 @@
     const c = navigator.connection;
     rec.connection = c ? { downlink: c.downlink, rtt: c.rtt, type: c.effectiveType } : null;
     video.muted = true;  // autoplay without a gesture; the audio is still fetched and decoded
-    video.addEventListener("waiting", () => {
+    const wait = () => {
       if (rec.first !== null && stallAt === null && !video.ended) { stallAt = since(); rec.openStall = stallAt; }
-    });
+    };
+    video.addEventListener("waiting", wait);
+    video.addEventListener("emptied", wait);  // a player that reloads its source drops what it had
     video.addEventListener("playing", () => {
       if (rec.first === null && video.videoHeight === 0) { rec.first = since(); }  // audio only: no frames
       endStall();

@@ -1,5 +1,6 @@
-// Lesson player: HLS via hls.js or natively, speed and quality menus, resume, and a report of
-// which seconds were actually played (the server counts unique seconds toward completion).
+// Lesson player: HLS via hls.js or natively, speed and quality menus, resume, the sound alone (with the
+// poster) while the link is too slow for any video rung, and a report of which seconds were actually
+// played (the server counts unique seconds toward completion).
 (function () {
   "use strict";
   var video = document.getElementById("lesson-video");
@@ -7,16 +8,27 @@
   var speed = document.getElementById("video-speed");
   var quality = document.getElementById("video-quality");
   var status = document.querySelector(".watch-status");
+  var notice = document.querySelector(".player-notice");
   var hls = null;
 
   if (window.Hls && window.Hls.isSupported()) {
-    hls = new window.Hls({ capLevelToPlayerSize: true });
-    hls.loadSource(video.dataset.master);
-    hls.attachMedia(video);
+    var link = window.KakehashiLink;
+    hls = new window.Hls({
+      capLevelToPlayerSize: true,
+      startLevel: -1,  // the rung that the estimate below affords, not the first one listed...
+      testBandwidth: false,  // ...at once: hls.js's own test loads a 144p fragment first and throws it away
+      abrEwmaDefaultEstimate: link.startEstimate(),
+      abrBandWidthFactor: 0.8,  // a safety margin: stay on a rung only while it takes < 80 % of the link
+      abrBandWidthUpFactor: 0.7  // hls.js's own: up only when the next rung takes < 70 % of the estimate
+    });
     var source = video.dataset.master;
+    var mode = "video";  // "audio": the link is too slow; "chosen": the viewer picked the sound alone
+    var meter = link.meter();
+    hls.loadSource(source);
+    hls.attachMedia(video);
     var menuBuilt = false;
     hls.on(window.Hls.Events.MANIFEST_PARSED, function (_event, data) {
-      if (menuBuilt) { return; }
+      if (menuBuilt || !data.levels.some(function (level) { return level.height; })) { return; }
       menuBuilt = true;
       data.levels.forEach(function (level, index) {
         var option = document.createElement("option");
@@ -31,19 +43,56 @@
         quality.appendChild(audio);
       }
     });
-    quality.addEventListener("change", function () {
-      var wanted = quality.value === "audio" ? video.dataset.audioOnly : video.dataset.master;
-      if (wanted !== source) {  // between the ladder and the audio-only playlist: reload in place
-        var at = video.currentTime;
-        var playing = !video.paused;
+
+    // Between the ladder and the audio playlist: reload in place, from where the viewer is.
+    var load = function (wanted, level) {
+      var playing = !video.paused;
+      if (wanted !== source) {
         source = wanted;
+        hls.config.startPosition = video.currentTime;
+        hls.config.abrEwmaDefaultEstimate = link.startEstimate();
         hls.loadSource(wanted);
         hls.once(window.Hls.Events.MANIFEST_PARSED, function () {
-          video.currentTime = at;
+          if (level !== undefined) { hls.currentLevel = level; }
           if (playing) { video.play(); }
         });
+      } else if (level !== undefined) {
+        hls.currentLevel = level;
       }
-      if (quality.value !== "audio") { hls.currentLevel = parseInt(quality.value, 10); }
+    };
+    var setMode = function (next) {
+      var was = mode;
+      mode = next;
+      video.dataset.mode = next === "video" ? "video" : "audio";
+      meter.reset();
+      if (!notice) { return; }
+      var text = next === "audio" ? notice.dataset.msgAudio : (was === "audio" ? notice.dataset.msgBack : "");
+      notice.textContent = text;
+      notice.hidden = !text;
+      if (text && next === "video") {
+        window.setTimeout(function () { if (notice.textContent === text) { notice.hidden = true; } }, 8000);
+      }
+    };
+    video.dataset.mode = "video";
+    hls.on(window.Hls.Events.FRAG_LOADED, function (_event, data) {
+      meter.add(data.frag.stats);
+      if (!video.dataset.audioOnly || mode === "chosen") { return; }
+      if (mode === "video" && meter.tooSlow()) {
+        setMode("audio");
+        load(video.dataset.audioOnly);
+      } else if (mode === "audio" && meter.recovered()) {
+        setMode("video");
+        load(video.dataset.master);
+      }
+    });
+    quality.addEventListener("change", function () {
+      if (quality.value === "audio") {
+        setMode("chosen");
+        load(video.dataset.audioOnly);
+        return;
+      }
+      if (mode !== "video") { setMode("video"); }
+      load(video.dataset.master, parseInt(quality.value, 10));
     });
   } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
     video.src = video.dataset.master;  // Safari and iOS: the browser picks the rung
