@@ -48,7 +48,8 @@
     rec.t0 = performance.now();
     setInterval(sample, 250);
     const played = video.play();
-    if (played) { played.catch((e) => { rec.error = String(e); }); }
+    // AbortError: the player reloaded its source before playback began, and plays on by itself.
+    if (played) { played.catch((e) => { if (e.name !== "AbortError") { rec.error = String(e); } }); }
   }
   document.addEventListener("DOMContentLoaded", start);
 })();

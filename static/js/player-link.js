@@ -2,7 +2,8 @@
 // byte to their last, so a request's latency is left out and a small audio fragment measures the link as a
 // large video one does. The lesson player starts on the rung a fifth of the last estimate affords (a small
 // first fetch: the first frame comes fast, the ladder climbs from there) and plays the sound alone while
-// the link is under ENTER_AUDIO, until it is over LEAVE_AUDIO again. Figures: bench/playback.py.
+// the link is under ENTER_AUDIO (from the start, if the last estimate is), until it is over LEAVE_AUDIO
+// again. Without a last estimate it asks navigator.connection. Figures: bench/playback.py.
 (function () {
   "use strict";
   var KEY = "kakehashi.link-bps";
@@ -20,12 +21,19 @@
     try { window.localStorage.setItem(KEY, String(Math.round(bps))); } catch (e) { /* see stored() */ }
   }
 
+  function lastKnown() {
+    var connection = navigator.connection;
+    return stored() || (connection && connection.downlink ? connection.downlink * 1e6 : null);
+  }
+
   window.KakehashiLink = {
     startEstimate: function () {
-      var known = stored();
-      var connection = navigator.connection;
-      if (!known && connection && connection.downlink) { known = connection.downlink * 1e6; }
+      var known = lastKnown();
       return known ? known / 5 : 300000;
+    },
+    startsInAudio: function () {
+      var known = lastKnown();
+      return known !== null && known < ENTER_AUDIO;
     },
     meter: function () {
       var bps = null;

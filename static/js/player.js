@@ -11,19 +11,38 @@
   var notice = document.querySelector(".player-notice");
   var hls = null;
 
+  // The page carries the master playlist (its playlists signed for this viewer): hls.js reads it from
+  // there instead of asking the server, which saves the first request's round trip.
+  function inlineMasterLoader(Base, url, text) {
+    return class extends Base {
+      load(context, config, callbacks) {
+        if (context.type !== "manifest" || context.url !== url) { return super.load(context, config, callbacks); }
+        var stats = this.stats;
+        this.context = context;
+        stats.loading.start = stats.loading.first = stats.loading.end = performance.now();
+        stats.loaded = stats.total = text.length;
+        window.setTimeout(function () { callbacks.onSuccess({ url: url, data: text }, stats, context, null); }, 0);
+      }
+    };
+  }
+
   if (window.Hls && window.Hls.isSupported()) {
     var link = window.KakehashiLink;
+    var master = video.dataset.master;
     hls = new window.Hls({
+      pLoader: video.dataset.masterText
+        ? inlineMasterLoader(window.Hls.DefaultConfig.loader, master, video.dataset.masterText) : undefined,
       capLevelToPlayerSize: true,
       startLevel: -1,  // the rung that the estimate below affords, not the first one listed...
       testBandwidth: false,  // ...at once: hls.js's own test loads a 144p fragment first and throws it away
       abrEwmaDefaultEstimate: link.startEstimate(),
       abrBandWidthFactor: 0.8,  // a safety margin: stay on a rung only while it takes < 80 % of the link
-      abrBandWidthUpFactor: 0.7  // hls.js's own: up only when the next rung takes < 70 % of the estimate
+      abrBandWidthUpFactor: 0.7,  // hls.js's own: up only when the next rung takes < 70 % of the estimate
+      abrEwmaSlowVoD: 4  // hls.js's 9 s kept a 10 Mbit/s link on 720p for 17 s (bench/playback.py)
     });
-    var source = video.dataset.master;
     var mode = "video";  // "audio": the link is too slow; "chosen": the viewer picked the sound alone
     var meter = link.meter();
+    var source = video.dataset.audioOnly && link.startsInAudio() ? video.dataset.audioOnly : master;
     hls.loadSource(source);
     hls.attachMedia(video);
     var menuBuilt = false;
@@ -73,16 +92,21 @@
         window.setTimeout(function () { if (notice.textContent === text) { notice.hidden = true; } }, 8000);
       }
     };
-    video.dataset.mode = "video";
+    if (source === master) { video.dataset.mode = "video"; } else { setMode("audio"); }
+    var freshFrom = 0;  // in audio mode: where the sound was not fetched yet beside the video
     hls.on(window.Hls.Events.FRAG_LOADED, function (_event, data) {
-      meter.add(data.frag.stats);
+      // The sound fetched beside the video comes from the browser's cache after a fallback, at once:
+      // it would pass for a fast link.
+      if (mode !== "audio" || data.frag.start >= freshFrom) { meter.add(data.frag.stats); }
       if (!video.dataset.audioOnly || mode === "chosen") { return; }
       if (mode === "video" && meter.tooSlow()) {
+        var ahead = hls.audioForwardBufferInfo;
+        freshFrom = video.currentTime + (ahead ? ahead.len : 0) + 2;
         setMode("audio");
         load(video.dataset.audioOnly);
       } else if (mode === "audio" && meter.recovered()) {
         setMode("video");
-        load(video.dataset.master);
+        load(master);
       }
     });
     quality.addEventListener("change", function () {
@@ -92,7 +116,7 @@
         return;
       }
       if (mode !== "video") { setMode("video"); }
-      load(video.dataset.master, parseInt(quality.value, 10));
+      load(master, parseInt(quality.value, 10));
     });
   } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
     video.src = video.dataset.master;  // Safari and iOS: the browser picks the rung
