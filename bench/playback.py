@@ -11,6 +11,7 @@ first downloads a blob under each profile and reports the rate and the request l
 
     .venv/bin/python bench/playback.py                  # all profiles, 60 s windows (~7 min; encodes once)
     .venv/bin/python bench/playback.py --profiles 1M 3M --window 30
+    .venv/bin/python bench/playback.py --serial --profiles 3M   # one page at a time
 """
 from __future__ import annotations
 
@@ -104,12 +105,21 @@ def calibrate(browser, peer_url: str, root: Path) -> list[str]:
     return lines
 
 
-def run_profile(browser, profile: Profile, urls: dict, state, window: float, stack) -> dict:
-    stack.query("DELETE FROM watch_progress")  # no resume position from an earlier run
-    cases = {}
+def run_profile(browser, profile: Profile, urls: dict, state, window: float, stack, serial: bool) -> dict:
     # A request in flight when the conditions change is not throttled by the new ones (seen here: the MP4's
     # one long request took 28.7 MB in 60 s of a 1 -> 0.25 -> 3 Mbit/s profile), so "drop" has no MP4.
-    for variant in VARIANTS if len(profile.steps) == 1 else VARIANTS[:2]:
+    variants = VARIANTS if len(profile.steps) == 1 else VARIANTS[:2]
+    if not serial:
+        return run_cases(browser, profile, urls, state, window, stack, variants)
+    return {k: v for variant in variants for k, v in run_cases(browser, profile, urls, state, window, stack,
+                                                                  (variant,)).items()}
+
+
+def run_cases(browser, profile: Profile, urls: dict, state, window: float, stack, variants) -> dict:
+    """The variants side by side, each page on its own throttle, until each has played its window."""
+    stack.query("DELETE FROM watch_progress")  # no resume position from an earlier run
+    cases = {}
+    for variant in variants:
         context, page, cdp = new_context(browser, state if variant == "ours" else None)
         received: list[tuple[float, int]] = []
         cdp.on("Network.dataReceived", lambda e, r=received: r.append((e["timestamp"], e["encodedDataLength"])))
@@ -222,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=60, help="source length")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kakehashi-playback")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--serial", action="store_true", help="one page at a time (3x as long; no page "
+                        "shares the 2 cores with another's decoding)")
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     print(f"kakehashi playback benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
@@ -264,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n{name}: {steps}; window {args.window:g} s")
                 print("  case   page s  first  stalls stall s played  audio s hic    MB  mean  peak  heights@s "
                       "(mean Mbit/s from navigation, peak over 5 s)")
-                results = run_profile(browser, profile, urls, state, args.window, stack)
+                results = run_profile(browser, profile, urls, state, args.window, stack, args.serial)
                 figures[name] = results
                 for variant, r in results.items():
                     print(fmt(variant, r))

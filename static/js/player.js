@@ -10,6 +10,8 @@
   var status = document.querySelector(".watch-status");
   var notice = document.querySelector(".player-notice");
   var hls = null;
+  var VIDEO_BUFFER_SECONDS = 30;  // hls.js's default
+  var AUDIO_BUFFER_SECONDS = 10;
 
   // The page carries the master playlist (its playlists signed for this viewer): hls.js reads it from
   // there instead of asking the server, which saves the first request's round trip.
@@ -36,9 +38,11 @@
       startLevel: -1,  // the rung that the estimate below affords, not the first one listed...
       testBandwidth: false,  // ...at once: hls.js's own test loads a 144p fragment first and throws it away
       abrEwmaDefaultEstimate: link.startEstimate(),
-      abrBandWidthFactor: 0.8,  // a safety margin: stay on a rung only while it takes < 80 % of the link
-      abrBandWidthUpFactor: 0.7,  // hls.js's own: up only when the next rung takes < 70 % of the estimate
-      abrEwmaSlowVoD: 4  // hls.js's 9 s kept a 10 Mbit/s link on 720p for 17 s (bench/playback.py)
+      // A 20 % safety margin both ways: a rung is kept, or climbed to, while it takes < 80 % of the link.
+      abrBandWidthFactor: 0.8,
+      abrBandWidthUpFactor: 0.8,
+      abrEwmaFastVoD: 2,
+      abrEwmaSlowVoD: 3  // hls.js's 9 s kept a 10 Mbit/s link on 720p for 17 s (bench/playback.py)
     });
     var mode = "video";  // "audio": the link is too slow; "chosen": the viewer picked the sound alone
     var meter = link.meter();
@@ -83,6 +87,8 @@
       var was = mode;
       mode = next;
       video.dataset.mode = next === "video" ? "video" : "audio";
+      // The sound alone keeps a short buffer, so fragments keep coming to measure the link by.
+      hls.config.maxBufferLength = next === "audio" ? AUDIO_BUFFER_SECONDS : VIDEO_BUFFER_SECONDS;
       meter.reset();
       if (!notice) { return; }
       var text = next === "audio" ? notice.dataset.msgAudio : (was === "audio" ? notice.dataset.msgBack : "");
@@ -93,15 +99,13 @@
       }
     };
     if (source === master) { video.dataset.mode = "video"; } else { setMode("audio"); }
-    var freshFrom = 0;  // in audio mode: where the sound was not fetched yet beside the video
+    var soundFetched = {};  // sound fragments loaded beside the video, by sequence number
     hls.on(window.Hls.Events.FRAG_LOADED, function (_event, data) {
-      // The sound fetched beside the video comes from the browser's cache after a fallback, at once:
-      // it would pass for a fast link.
-      if (mode !== "audio" || data.frag.start >= freshFrom) { meter.add(data.frag.stats); }
+      // After a fallback those come from the browser's cache at once: they would pass for a fast link.
+      if (mode === "video" && data.frag.type === "audio") { soundFetched[data.frag.sn] = true; }
+      if (mode !== "audio" || !soundFetched[data.frag.sn]) { meter.add(data.frag.stats); }
       if (!video.dataset.audioOnly || mode === "chosen") { return; }
       if (mode === "video" && meter.tooSlow()) {
-        var ahead = hls.audioForwardBufferInfo;
-        freshFrom = video.currentTime + (ahead ? ahead.len : 0) + 2;
         setMode("audio");
         load(video.dataset.audioOnly);
       } else if (mode === "audio" && meter.recovered()) {
