@@ -1,9 +1,10 @@
 """Which renditions to make from a source: never upscale, rungs down to 144p, and the sound as one
 rendition of its own that every video rung plays beside (and the player falls back to on the weakest links).
 
-The figures come from bench/playback.py (bench/README.md): on a 1 Mbit/s link with 150 ms per request a
-rung must stay under ~0.6 of the link once the audio and the request latency count, so the ladder has a
-300 kbit/s 240p and a 110 kbit/s 144p under the 360p; 2 s segments make the first fetch small.
+Designed from bench/playback.py (bench/README.md): the old lowest rung (360p with its muxed audio, 953
+kbit/s on disk, 464 kB for a first 4 s segment) could not start or keep up on a 1 Mbit/s link with 150 ms
+per request; a 144p first segment with its sound is 27 + 18 kB, a 240p one 64 + 18 kB, and the player
+(static/js/player.js) keeps 1 Mbit/s on 240p with no stall. The sound is encoded once, not per rung.
 """
 from __future__ import annotations
 
