@@ -46,7 +46,9 @@
     });
     var mode = "video";  // "audio": the link is too slow; "chosen": the viewer picked the sound alone
     var meter = link.meter();
-    var source = video.dataset.audioOnly && link.startsInAudio() ? video.dataset.audioOnly : master;
+    // A poster exists when the video has a picture; a lecture that is only sound has nothing to fall from.
+    var fallback = video.dataset.audioOnly && video.hasAttribute("poster") ? video.dataset.audioOnly : null;
+    var source = fallback && link.startsInAudio() ? fallback : master;
     hls.loadSource(source);
     hls.attachMedia(video);
     var menuBuilt = false;
@@ -104,10 +106,10 @@
       // After a fallback those come from the browser's cache at once: they would pass for a fast link.
       if (mode === "video" && data.frag.type === "audio") { soundFetched[data.frag.sn] = true; }
       if (mode !== "audio" || !soundFetched[data.frag.sn]) { meter.add(data.frag.stats); }
-      if (!video.dataset.audioOnly || mode === "chosen") { return; }
+      if (!fallback || mode === "chosen") { return; }
       if (mode === "video" && meter.tooSlow()) {
         setMode("audio");
-        load(video.dataset.audioOnly);
+        load(fallback);
       } else if (mode === "audio" && meter.recovered()) {
         setMode("video");
         load(master);
