@@ -61,7 +61,7 @@ demo: migrate
 
 # Re-extract UI strings after changing them; every catalog gains the new (empty) entries to translate.
 translations: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k later -k lazy_gettext -k ngettext:1,2 -k _n:1,2 -k pgettext:1c,2 -k lazy_pgettext:1c,2 --no-wrap --sort-by-file -o lms/translations/messages.pot .
+	$(BIN)/pybabel extract --ignore-dirs ".*" -F babel.cfg -k _l -k N_ -k later -k lazy_gettext -k ngettext:1,2 -k _n:1,2 -k pgettext:1c,2 -k lazy_pgettext:1c,2 --no-wrap --sort-by-file -o lms/translations/messages.pot .
 	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-wrap --ignore-obsolete
 
 clean:

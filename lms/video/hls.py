@@ -38,14 +38,34 @@ def measured_bandwidth(rung_dir: Path) -> tuple[int, int]:
     return math.ceil(max(*rates, average, 0)), math.ceil(average)
 
 
+AUDIO_GROUP = "audio"
+
+
 def write_master(out_dir: Path, rungs: list[Rung]) -> str:
+    """The master playlist, lowest rung first (players that start on the first variant start small).
+
+    The sound is one EXT-X-MEDIA rendition that every video variant names as its AUDIO group, so it is
+    encoded and stored once and a player can keep it while it switches video rungs; each variant's
+    BANDWIDTH counts the sound too, as the HLS spec wants. Without video the sound is the only variant."""
+    video = sorted((r for r in rungs if not r.audio_only), key=lambda r: r.video_kbps)
+    audio = next((r for r in rungs if r.audio_only), None)
     lines = ["#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    for rung in rungs:
+    audio_peak = audio_average = 0
+    if audio is not None:
+        audio_peak, audio_average = measured_bandwidth(out_dir / audio.name)
+        if video:
+            lines.append(f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="Audio",DEFAULT=YES,'
+                         f'AUTOSELECT=YES,CHANNELS="2",URI="{audio.name}/index.m3u8"')
+        else:
+            lines += [f'#EXT-X-STREAM-INF:BANDWIDTH={max(audio_peak, 1)},AVERAGE-BANDWIDTH={max(audio_average, 1)},'
+                      f'CODECS="{audio.codecs}"', f"{audio.name}/index.m3u8"]
+    for rung in video:
         peak, average = measured_bandwidth(out_dir / rung.name)
-        attrs = [f"BANDWIDTH={max(peak, 1)}", f"AVERAGE-BANDWIDTH={max(average, 1)}",
-                 f'CODECS="{rung.codecs}"']
-        if not rung.audio_only:
-            attrs.append(f"RESOLUTION={rung.width}x{rung.height}")
+        attrs = [f"BANDWIDTH={max(peak + audio_peak, 1)}", f"AVERAGE-BANDWIDTH={max(average + audio_average, 1)}",
+                 f'CODECS="{rung.codecs},{audio.codecs}"' if audio else f'CODECS="{rung.codecs}"',
+                 f"RESOLUTION={rung.width}x{rung.height}"]
+        if audio is not None:
+            attrs.append(f'AUDIO="{AUDIO_GROUP}"')
         lines += ["#EXT-X-STREAM-INF:" + ",".join(attrs), f"{rung.name}/index.m3u8"]
     text = "\n".join(lines) + "\n"
     (out_dir / "master.m3u8").write_text(text)

@@ -1,15 +1,23 @@
-"""Which renditions to make from a source: never upscale, always an audio-only rung for weak links."""
+"""Which renditions to make from a source: never upscale, rungs down to 144p, and the sound as one
+rendition of its own that every video rung plays beside (and the player falls back to on the weakest links).
+
+Designed from bench/playback.py (bench/README.md): the old lowest rung (360p with its muxed audio, 953
+kbit/s on disk, 464 kB for a first 4 s segment) could not start or keep up on a 1 Mbit/s link with 150 ms
+per request; a 144p first segment with its sound is 27 + 18 kB, a 240p one 64 + 18 kB, and the player
+(static/js/player.js) keeps 1 Mbit/s on 240p with no stall. The sound is encoded once, not per rung.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from lms.media.ffmpeg import Probe
 
-# short side, video kbit/s, H.264 level (Main profile); audio is muxed into each video rung.
-VIDEO_RUNGS = [(1080, 5000, "4.0"), (720, 2800, "3.1"), (480, 1400, "3.0"), (360, 800, "3.0")]
-RUNG_AUDIO_KBPS = 96
-AUDIO_ONLY_KBPS = 64
-SEGMENT_SECONDS = 4
+# short side, video kbit/s, H.264 level (Main profile); the video rungs carry no audio.
+VIDEO_RUNGS = [(1080, 4500, "4.0"), (720, 2500, "3.1"), (480, 1100, "3.0"), (360, 600, "3.0"), (240, 300, "3.0"),
+               (144, 110, "3.0")]
+SMALL_SOURCE = 360  # below it the source keeps its own size as the top rung
+AUDIO_KBPS = 64  # AAC-LC stereo: speech and music of a lecture stay clear; 16 kB per segment
+SEGMENT_SECONDS = 2
 # H.264 levels: (level, max macroblocks per second, max frame size in macroblocks).
 LEVELS = [("3.0", 40500, 1620), ("3.1", 108000, 3600), ("3.2", 216000, 5120), ("4.0", 245760, 8192),
           ("4.1", 245760, 8192), ("4.2", 522240, 8704), ("5.0", 589824, 22080), ("5.1", 983040, 36864),
@@ -33,8 +41,7 @@ class Rung:
     def codecs(self) -> str:
         if self.audio_only:
             return "mp4a.40.2"
-        level_hex = f"{int(float(self.level) * 10):02x}"
-        return f"avc1.4d40{level_hex}" + (",mp4a.40.2" if self.audio_kbps else "")
+        return f"avc1.4d40{int(float(self.level) * 10):02x}"
 
     @property
     def bandwidth(self) -> int:
@@ -56,19 +63,26 @@ def _level(nominal: str, width: int, height: int, fps: float | None) -> str:
     return LEVELS[-1][0]
 
 
+def _sizes(short: int) -> list[tuple[int, int, str]]:
+    """(short side, kbit/s, level) of each video rung, largest first. A source under 360p keeps its own
+    size, at the rate of a 360p scaled by its pixels, and only the rungs well under it (3/4 at most)."""
+    if short >= SMALL_SOURCE:
+        return [r for r in VIDEO_RUNGS if r[0] <= short]
+    own = (short, max(VIDEO_RUNGS[-1][1], round(600 * (short / 360) ** 2 / 10) * 10), "3.0")
+    return [own, *(r for r in VIDEO_RUNGS if r[0] <= short * 0.75)]
+
+
 def plan_ladder(source: Probe) -> list[Rung]:
-    """Video rungs no larger than the source (the source's own size if smaller than 360p)."""
+    """Video rungs no larger than the source, largest first, then the audio rendition (if any sound)."""
     rungs: list[Rung] = []
-    audio = RUNG_AUDIO_KBPS if source.has_audio else 0
     if source.has_video:
         short, long_ = min(source.width, source.height), max(source.width, source.height)
         landscape = source.width >= source.height
-        sizes = [r for r in VIDEO_RUNGS if r[0] <= short] or [(short, 600, "3.0")]
-        for target, kbps, level in sizes:
+        for target, kbps, level in _sizes(short):
             other = _even(long_ * target / short, long_)
             target = _even(target, short)
             width, height = (other, target) if landscape else (target, other)
-            rungs.append(Rung(f"{target}p", width, height, kbps, audio, _level(level, width, height, source.fps)))
+            rungs.append(Rung(f"{target}p", width, height, kbps, 0, _level(level, width, height, source.fps)))
     if source.has_audio:
-        rungs.append(Rung("audio", None, None, 0, AUDIO_ONLY_KBPS, None))
+        rungs.append(Rung("audio", None, None, 0, AUDIO_KBPS, None))
     return rungs

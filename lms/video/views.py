@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import unquote
 
 from flask import Blueprint, Flask, Response, abort, current_app, flash, jsonify, redirect, request, url_for
@@ -219,12 +220,29 @@ def watch(offering_id: int, lesson_id: int):
                    completed=services.completed(progress))
 
 
+def inline_master(video: Video, user_id: int) -> str | None:
+    """The master playlist itself, its playlists' URLs signed for this user, for the page to hand to
+    hls.js: the player starts one request sooner (a round trip: 150 ms and more on a mobile link).
+    None (the player fetches it) if it cannot be read or names a file the media route would refuse."""
+    try:
+        text = get_storage().read_bytes(f"{video.published_prefix}/master.m3u8", max_bytes=64 * 1024).decode()
+    except (StorageError, OSError, UnicodeDecodeError):
+        return None
+    names = re.findall(r'URI="([^"]+)"', text) + [line for line in text.splitlines() if line and line[0] != "#"]
+    if not all(NAME_RE.match(name) and name.endswith("/index.m3u8") for name in names):
+        return None
+    sign = {name: media_url(video.id, user_id, name) for name in names}
+    text = re.sub(r'URI="([^"]+)"', lambda m: f'URI="{sign[m.group(1)]}"', text)
+    return "\n".join(sign.get(line, line) for line in text.splitlines()) + "\n"
+
+
 def playback_urls(video: Video) -> dict:
     """Signed URLs for the current user to play a ready video (lesson or submission)."""
     uid = current_user.id
     return {
         "video": video,
         "master": media_url(video.id, uid, "master.m3u8"),
+        "master_text": inline_master(video, uid),
         # hls.js drops audio-only variants from a master with video, so the menu loads it directly.
         "audio": media_url(video.id, uid, "audio/index.m3u8") if "audio" in video.renditions else None,
         "poster": media_url(video.id, uid, "poster.jpg") if video.width else None,

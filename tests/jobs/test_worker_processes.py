@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_transcode_is_taken_over_and_the_video_published_onc
     video = fresh(Video, uploaded.id)
     assert video.state == VideoState.READY, (video.error, second.output())
     assert video.lesson.video_id == video.id
-    assert video.renditions == ["360p", "audio"]
+    assert video.renditions == ["360p", "240p", "144p", "audio"]
     assert abs(video.duration - 4.0) < 0.2
     job = fresh(Job, uploaded.job_id)
     assert (job.state, job.attempts, job.worker_id, job.progress) == (JobState.DONE, 2, second.id, 1.0)

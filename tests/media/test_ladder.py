@@ -22,18 +22,23 @@ def sizes(rungs: list[Rung]) -> list[tuple]:
 def test_1080p_source():
     rungs = plan_ladder(source(1920, 1080))
     assert sizes(rungs) == [("1080p", 1920, 1080), ("720p", 1280, 720), ("480p", 854, 480),
-                            ("360p", 640, 360), ("audio", None, None)]
+                            ("360p", 640, 360), ("240p", 426, 240), ("144p", 256, 144), ("audio", None, None)]
     assert [r.video_kbps for r in rungs] == sorted((r.video_kbps for r in rungs), reverse=True)
-    assert all(r.audio_kbps > 0 for r in rungs)
+    # The sound is one rendition beside the video rungs, not muxed into each of them.
+    assert [r.audio_kbps > 0 for r in rungs] == [False] * 6 + [True]
+    # Under a weak link's budget: 144p with its sound fits in a quarter of 1 Mbit/s.
+    assert rungs[-2].bandwidth + rungs[-1].bandwidth <= 250_000
 
 
 def test_720p_source():
     assert sizes(plan_ladder(source(1280, 720))) == [("720p", 1280, 720), ("480p", 854, 480),
-                                                     ("360p", 640, 360), ("audio", None, None)]
+                                                     ("360p", 640, 360), ("240p", 426, 240), ("144p", 256, 144),
+                                                     ("audio", None, None)]
 
 
 def test_360p_source():
-    assert sizes(plan_ladder(source(640, 360))) == [("360p", 640, 360), ("audio", None, None)]
+    assert sizes(plan_ladder(source(640, 360))) == [("360p", 640, 360), ("240p", 426, 240), ("144p", 256, 144),
+                                                    ("audio", None, None)]
 
 
 def test_4k_source_tops_out_at_1080p():
@@ -42,8 +47,10 @@ def test_4k_source_tops_out_at_1080p():
 
 def test_smaller_than_360p_keeps_its_own_size():
     rungs = plan_ladder(source(320, 180))
-    assert sizes(rungs) == [("180p", 320, 180), ("audio", None, None)]
-    assert rungs[0].video_kbps > 0
+    assert sizes(rungs) == [("180p", 320, 180), ("audio", None, None)]  # 144p would be barely smaller
+    assert 0 < rungs[0].video_kbps < 600
+    # Well above 144p, the small rungs come under it.
+    assert sizes(plan_ladder(source(568, 320)))[:3] == [("320p", 568, 320), ("240p", 426, 240), ("144p", 256, 144)]
 
 
 def test_audio_only_source():
@@ -56,7 +63,8 @@ def test_audio_only_source():
 
 def test_portrait_source_keeps_orientation():
     rungs = [r for r in plan_ladder(source(720, 1280)) if not r.audio_only]
-    assert sizes(rungs) == [("720p", 720, 1280), ("480p", 480, 854), ("360p", 360, 640)]
+    assert sizes(rungs) == [("720p", 720, 1280), ("480p", 480, 854), ("360p", 360, 640), ("240p", 240, 426),
+                            ("144p", 144, 256)]
     for r in rungs:
         assert r.width < r.height
         assert r.width % 2 == 0 and r.height % 2 == 0
@@ -64,7 +72,7 @@ def test_portrait_source_keeps_orientation():
 
 def test_source_without_audio():
     rungs = plan_ladder(source(1280, 720, audio=False))
-    assert [r.name for r in rungs] == ["720p", "480p", "360p"]  # no audio rung
+    assert [r.name for r in rungs] == ["720p", "480p", "360p", "240p", "144p"]  # no audio rung
     for r in rungs:
         assert r.audio_kbps == 0
         assert r.bandwidth == r.video_kbps * 1000
@@ -73,11 +81,11 @@ def test_source_without_audio():
 
 def test_codecs_strings():
     rungs = plan_ladder(source(1920, 1080))
-    for r in rungs[:-1]:
-        assert re.fullmatch(r"avc1\.4d40[0-9a-f]{2},mp4a\.40\.2", r.codecs), r.codecs
+    for r in rungs[:-1]:  # video only: the master adds the audio rendition's codec to each variant
+        assert re.fullmatch(r"avc1\.4d40[0-9a-f]{2}", r.codecs), r.codecs
         assert int(r.codecs[9:11], 16) == round(float(r.level) * 10)
-    assert [r.codecs for r in rungs] == ["avc1.4d4028,mp4a.40.2", "avc1.4d401f,mp4a.40.2",
-                                         "avc1.4d401f,mp4a.40.2", "avc1.4d401e,mp4a.40.2", "mp4a.40.2"]
+    assert [r.codecs for r in rungs] == ["avc1.4d4028", "avc1.4d401f", "avc1.4d401f", "avc1.4d401e", "avc1.4d401e",
+                                         "avc1.4d401e", "mp4a.40.2"]
     assert rungs[-1].bandwidth == rungs[-1].audio_kbps * 1000
 
 
@@ -123,4 +131,5 @@ def test_declared_level_fits_the_rung(width, height, fps):
 
 def test_level_stays_at_the_rung_default_when_it_fits():
     levels = {r.name: r.level for r in plan_ladder(source(1920, 1080, fps=25))}
-    assert levels == {"1080p": "4.0", "720p": "3.1", "480p": "3.0", "360p": "3.0", "audio": None}
+    assert levels == {"1080p": "4.0", "720p": "3.1", "480p": "3.0", "360p": "3.0", "240p": "3.0", "144p": "3.0",
+                      "audio": None}

@@ -1,7 +1,7 @@
 """transcode_hls + write_master on a real clip: one ffmpeg, every rung, valid VOD playlists.
 
-The clip is transcoded once per module (1 s of 1280x720 with audio: 720p, 480p, 360p and audio rungs);
-the tests below read what it produced.
+The clip is transcoded once per module (1 s of 1280x720 with audio: 720p, 480p, 360p, 240p and 144p video
+rungs and one audio rendition beside them); the tests below read what it produced.
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def ffprobe_streams(path: Path) -> list[dict]:
 
 
 def test_the_planned_ladder(encoded):
-    assert [r.name for r in encoded.rungs] == ["720p", "480p", "360p", "audio"]
+    assert [r.name for r in encoded.rungs] == ["720p", "480p", "360p", "240p", "144p", "audio"]
 
 
 def test_one_ffmpeg_process_encodes_every_rung(encoded):
@@ -70,7 +70,7 @@ def test_one_ffmpeg_process_encodes_every_rung(encoded):
     assert sum(Path(a).name in ("ffmpeg", "ffprobe") for a in argv) == 1
     assert argv.count("-i") == 1  # decoded once...
     graph = argv[argv.index("-filter_complex") + 1]
-    assert graph.startswith("[0:v:0]split=3")  # ...and split into the three video rungs
+    assert graph.startswith("[0:v:0]split=5")  # ...and split into the five video rungs
     stream_map = argv[argv.index("-var_stream_map") + 1].split(" ")
     assert len(stream_map) == len(encoded.rungs)
     assert argv[argv.index("-protocol_whitelist") + 1] == "file"
@@ -82,8 +82,8 @@ def test_hls_ladder_argv_has_a_single_input(tmp_path):
         "mov,mp4,m4a,3gp,3g2,mj2", 10.0, 1920, 1080, 30.0, True, True, 1)), segment_seconds=4)
     assert argv.count("-i") == 1
     assert [Path(a).name for a in argv].count("ffmpeg") == 1
-    assert "split=4" in argv[argv.index("-filter_complex") + 1]
-    assert argv.count("-map") == 4 + 4 + 1  # four video branches, audio into each of them, the audio rung
+    assert "split=6" in argv[argv.index("-filter_complex") + 1]
+    assert argv.count("-map") == 6 + 1  # six video branches and the sound, encoded once for all of them
 
 
 def test_every_rung_has_a_complete_vod_playlist(encoded):
@@ -107,32 +107,52 @@ def test_segments_hold_what_the_master_promises(encoded):
         kinds = sorted(s["codec_name"] for s in streams)
         if rung.audio_only:
             assert kinds == ["aac"]
+            assert (streams[0]["channels"], streams[0]["sample_rate"]) == (2, "48000")
             continue
-        assert kinds == ["aac", "h264"]
-        video = next(s for s in streams if s["codec_name"] == "h264")
+        assert kinds == ["h264"]  # the sound is the audio rendition's, not muxed into every rung
+        (video,) = streams
         assert (video["width"], video["height"]) == (rung.width, rung.height)
         assert video["profile"] == "Main"
         assert video["level"] == round(float(rung.level) * 10)  # what CODECS says
-        audio = next(s for s in streams if s["codec_name"] == "aac")
-        assert (audio["channels"], audio["sample_rate"]) == (2, "48000")
+
+
+def first_timestamp(path: Path) -> float:
+    argv = [ffmpeg._binary("ffprobe"), "-v", "error", "-show_entries", "packet=pts_time", "-read_intervals", "%+#1",
+            "-of", "json", "-protocol_whitelist", "file", "-format_whitelist", "mpegts", f"file:{path}"]
+    return float(json.loads(ffmpeg.run(argv, timeout=30))["packets"][0]["pts_time"])
+
+
+def test_sound_and_picture_start_together(encoded):
+    """Players line the audio rendition up with a video rung by their timestamps: they must agree."""
+    starts = {r.name: first_timestamp(encoded.out / r.name / read_media_playlist(
+        encoded.out / r.name / "index.m3u8")[0][1]) for r in encoded.rungs}
+    for name, start in starts.items():
+        assert start == pytest.approx(starts["audio"], abs=0.05), starts
 
 
 def test_master_lists_every_rung(encoded):
     lines = encoded.master.splitlines()
     assert lines[0] == "#EXTM3U"
     assert (encoded.out / "master.m3u8").read_text() == encoded.master
-    for rung in encoded.rungs:
+    (media,) = [line for line in lines if line.startswith("#EXT-X-MEDIA:")]
+    group = dict(re.findall(r'([A-Z-]+)=("[^"]*"|[^,]*)', media.split(":", 1)[1]))
+    assert group["TYPE"] == "AUDIO" and group["URI"] == '"audio/index.m3u8"' and group["DEFAULT"] == "YES"
+    audio_peak, _ = measured_bandwidth(encoded.out / "audio")
+    variants = []
+    for rung in (r for r in encoded.rungs if not r.audio_only):
         uri_line = lines.index(f"{rung.name}/index.m3u8")
         info = lines[uri_line - 1]
         assert info.startswith("#EXT-X-STREAM-INF:")
         attrs = dict(re.findall(r'([A-Z-]+)=("[^"]*"|[^,]*)', info.split(":", 1)[1]))
         assert int(attrs["BANDWIDTH"]) >= int(attrs["AVERAGE-BANDWIDTH"]) > 0
-        assert attrs["CODECS"] == f'"{rung.codecs}"'
-        if rung.audio_only:
-            assert "RESOLUTION" not in attrs
-        else:
-            assert attrs["RESOLUTION"] == f"{rung.width}x{rung.height}"
-    assert encoded.master.count("#EXT-X-STREAM-INF:") == len(encoded.rungs)
+        # The variant's figures count the sound it plays beside the picture.
+        assert int(attrs["BANDWIDTH"]) == measured_bandwidth(encoded.out / rung.name)[0] + audio_peak
+        assert attrs["CODECS"] == f'"{rung.codecs},mp4a.40.2"' and attrs["AUDIO"] == group["GROUP-ID"]
+        assert attrs["RESOLUTION"] == f"{rung.width}x{rung.height}"
+        variants.append((uri_line, int(attrs["BANDWIDTH"])))
+    # Lowest first: a player that starts on the first variant listed starts on the smallest.
+    assert [b for _, b in sorted(variants)] == sorted(b for _, b in variants)
+    assert encoded.master.count("#EXT-X-STREAM-INF:") == len(encoded.rungs) - 1
 
 
 def test_progress_increases_to_the_end(encoded):

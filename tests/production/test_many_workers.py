@@ -212,7 +212,7 @@ def test_three_workers_share_thirty_transcodes_and_survive_a_killed_worker(app, 
 def assert_ladder_stored(storage, prefix: str) -> None:
     """master.m3u8, each variant playlist and every segment it names, and the poster, in the bucket."""
     master = storage.read_bytes(f"{prefix}/master.m3u8", max_bytes=65536).decode()
-    variants = re.findall(r"^(\w+)/index\.m3u8$", master, re.M)
+    variants = re.findall(r"^(\w+)/index\.m3u8$", master, re.M) + re.findall(r'URI="(\w+)/index\.m3u8"', master)
     assert variants == ["90p", "audio"], master
     for variant in variants:
         playlist = storage.read_bytes(f"{prefix}/{variant}/index.m3u8", max_bytes=65536).decode()

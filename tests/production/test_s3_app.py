@@ -77,7 +77,8 @@ def test_lesson_video_uploads_transcodes_and_plays_from_the_bucket(app, make, cl
     master = client.get(master_url)
     assert master.status_code == 200 and master.mimetype == "application/vnd.apple.mpegurl"
     # Nested playlists stay relative: they come back through the app, which signs their segments.
-    variants = re.findall(r"^(\w+/index\.m3u8)$", master.get_data(as_text=True), re.M)
+    text = master.get_data(as_text=True)  # the video variants, then the audio rendition they play beside
+    variants = re.findall(r"^(\w+/index\.m3u8)$", text, re.M) + re.findall(r'URI="(\w+/index\.m3u8)"', text)
     assert variants == ["180p/index.m3u8", "audio/index.m3u8"]
 
     for variant in variants:

@@ -13,7 +13,7 @@ from lms.video.models import Video
 
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory):
-    """Three seconds of 640x360 test pattern with a tone: a 360p rung and an audio rung."""
+    """Three seconds of 640x360 test pattern with a tone: 360p, 240p and 144p rungs and the audio rendition."""
     path = tmp_path_factory.mktemp("clips") / "lecture.mp4"
     ffmpeg.synthesize(path, seconds=3, width=640, height=360, fps=25)
     return path

@@ -27,7 +27,7 @@ def test_upload_transcode_publish(app, world, clip):
     from lms.video.models import Video
 
     video = db.session.get(Video, video_id)
-    assert video.renditions == ["360p", "audio"]
+    assert video.renditions == ["360p", "240p", "144p", "audio"]
     assert abs(video.duration - 3.0) < 0.2
     # The original is stored under a generated key, never the user's file name.
     assert re.fullmatch(r"videos/originals/[0-9a-f]{32}", video.original_key)
