@@ -73,7 +73,11 @@ def register_blueprints(app: Flask) -> None:
     ops.register(app)  # /healthz for load balancers and monitors
     metrics.register(app)  # /metrics for Prometheus
     from lms.uploads import views as uploads
-    uploads.register(app)  # large files in resumable parts, straight to S3 where configured
+    uploads.register(app)
+    from lms.community import views as community
+    community.register(app)  # announcements
+    from lms.notifications import views as notifications
+    notifications.register(app)  # the bell, preferences, unsubscribe; also registers the notify jobs  # large files in resumable parts, straight to S3 where configured
 
 
 def register_request_hooks(app: Flask) -> None:

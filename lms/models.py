@@ -8,3 +8,5 @@ from lms.jobs import models as jobs  # noqa: F401
 from lms.records import models as records  # noqa: F401
 from lms.uploads import models as uploads  # noqa: F401
 from lms.video import models as video  # noqa: F401
+from lms.community import models as community  # noqa: F401
+from lms.notifications import models as notifications  # noqa: F401

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable[[JobContext], None]] = {}
 BEAT_SECONDS = 5.0  # idle workers refresh their health row this often, not on every poll
 PRUNE_SECONDS = 3600.0  # and forget the rows of workers long gone this often
+SCHEDULE_SECONDS = 60.0  # and look whether a periodic job (lms.jobs.schedule) is due this often
 
 
 def handler(kind: str):
@@ -123,6 +124,7 @@ class Worker:
         self.jobs_done = 0
         self._last_beat = float("-inf")
         self._last_prune = time.monotonic()
+        self._last_schedule = float("-inf")
 
     def install_signal_handlers(self) -> None:
         def on_signal(signum, _frame):
@@ -145,6 +147,8 @@ class Worker:
         try:
             while not self.stop.is_set():
                 try:
+                    if not drain:  # a drained run (tests, one-off CLI use) does only what is queued
+                        self.schedule()
                     job_id = self._claim()
                     if job_id is not None:
                         self.beat(WorkerState.BUSY, job_id, force=True)
@@ -197,6 +201,17 @@ class Worker:
         ctx = self.current
         if ctx is not None:
             self.beat(WorkerState.STOPPING if self.stop.is_set() else WorkerState.BUSY, ctx.job_id, force=True)
+
+    def schedule(self) -> None:
+        now = time.monotonic()
+        if now - self._last_schedule < SCHEDULE_SECONDS:
+            return
+        self._last_schedule = now
+        with self.app.app_context():
+            from lms.jobs import schedule
+
+            schedule.enqueue_due(self.kinds)
+            db.session.commit()
 
     def _claim(self) -> int | None:
         with self.app.app_context():
