@@ -124,7 +124,7 @@ class Worker:
         self.jobs_done = 0
         self._last_beat = float("-inf")
         self._last_prune = time.monotonic()
-        self._last_schedule = float("-inf")
+        self._last_schedule = time.monotonic() - SCHEDULE_SECONDS  # the first idle loop looks
 
     def install_signal_handlers(self) -> None:
         def on_signal(signum, _frame):
@@ -148,7 +148,7 @@ class Worker:
             while not self.stop.is_set():
                 try:
                     if not drain:  # a drained run (tests, one-off CLI use) does only what is queued
-                        self.schedule()
+                        self.schedule(busy=True)
                     job_id = self._claim()
                     if job_id is not None:
                         self.beat(WorkerState.BUSY, job_id, force=True)
@@ -168,6 +168,7 @@ class Worker:
                 if job_id is None:
                     if drain:
                         break
+                    self.schedule(busy=False)
                     self.beat(WorkerState.IDLE)
                     self.stop.wait(self.poll)
                     continue
@@ -202,9 +203,11 @@ class Worker:
         if ctx is not None:
             self.beat(WorkerState.STOPPING if self.stop.is_set() else WorkerState.BUSY, ctx.job_id, force=True)
 
-    def schedule(self) -> None:
+    def schedule(self, *, busy: bool) -> None:
+        """Queue the periodic jobs that are due: when idle at most once a minute; a worker kept busy by a
+        queue that never empties still does every ten minutes."""
         now = time.monotonic()
-        if now - self._last_schedule < SCHEDULE_SECONDS:
+        if now - self._last_schedule < SCHEDULE_SECONDS * (10 if busy else 1):
             return
         self._last_schedule = now
         with self.app.app_context():
