@@ -126,8 +126,7 @@ def deliver(ctx: JobContext, fanouts: list[Fanout]) -> int:
     sent = 0
     for fan in fanouts:
         ctx.check()
-        sent += mail.send_pending(Notification.event_key == fan.event_key,
-                                  extra=(lambda _item, extra=fan.mail_extra: extra), check=ctx.check)
+        sent += mail.send_pending(Notification.event_key == fan.event_key, extra=fan.mail_extra, check=ctx.check)
     return sent
 
 
