@@ -19,7 +19,7 @@ from lms.extensions import db
 from lms.jobs import queue, schedule
 from lms.jobs.models import Job, JobState
 from lms.jobs.worker import JobContext, PermanentError, handler
-from lms.notifications import kinds, mail, services
+from lms.notifications import delivery, kinds, mail, services
 from lms.notifications.models import Notification
 
 NOTIFY = "notify"
@@ -126,7 +126,7 @@ def deliver(ctx: JobContext, fanouts: list[Fanout]) -> int:
     sent = 0
     for fan in fanouts:
         ctx.check()
-        sent += mail.send_pending(Notification.event_key == fan.event_key, extra=fan.mail_extra, check=ctx.check)
+        sent += delivery.send_pending(Notification.event_key == fan.event_key, extra=fan.mail_extra, check=ctx.check)
     return sent
 
 
@@ -181,7 +181,7 @@ def digest_cutoff(now: datetime | None = None) -> datetime:
 
 @handler(DIGEST)
 def send_digest(ctx: JobContext) -> None:
-    mail.send_digests(digest_cutoff(), check=ctx.check)
+    delivery.send_digests(digest_cutoff(), check=ctx.check)
 
 
 schedule.periodic(DEADLINE_CHECK, 3600)
