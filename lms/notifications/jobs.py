@@ -25,7 +25,7 @@ from lms.notifications.models import Notification
 NOTIFY = "notify"
 DEADLINE_CHECK = "deadline_check"
 DIGEST = "notification_digest"
-MAX_ATTEMPTS = 10  # with the queue's backoff: retried for about seven hours while the mail server is down
+MAX_ATTEMPTS = 14  # with the queue's backoff (10 s doubling to 1 h, jittered): retried for 3 to 5 hours
 
 
 @dataclass
