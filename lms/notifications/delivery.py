@@ -7,8 +7,9 @@ sent markers as the accepts come back (SentMarks), grouping what was accepted wi
 MARK_GATHER_SECONDS into one commit. A worker killed outright can therefore send again what the
 server accepted in its last 20 ms (at most a dozen messages at full speed), each with the same
 Message-ID as the first time; any other failure (the server refusing for now, a dropped connection,
-the database gone) leaves every accepted message marked. Committing each marker on its own halves
-the sending rate (bench/notify.py).
+the database gone) leaves every accepted message marked. Gathering 5 ms instead of 20 cost the
+marker thread three times the CPU (0.04 s to 0.10-0.15 s for 600 messages, bench/notify.py), and a
+commit per message in the sending thread put its fsync between every two messages.
 """
 from __future__ import annotations
 
