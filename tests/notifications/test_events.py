@@ -76,3 +76,16 @@ def test_the_deadline_check_tells_each_student_once_per_due_date(app, make):
     run_jobs(app)
     assert len(notes("deadline_soon")) == 2
     assert db.session.scalar(select(Job).where(Job.kind == jobs.DEADLINE_CHECK).limit(1)).max_attempts == 3
+
+
+def test_an_idle_worker_queues_the_hourly_checks_once(app):
+    import threading
+
+    from lms.jobs.worker import Worker
+
+    worker = Worker(app, lease_seconds=30, poll_seconds=0.05)
+    threading.Timer(1.5, worker.stop.set).start()
+    worker.run()  # not drained: it waits for work, and looks for periodic jobs when idle
+    kinds = sorted(db.session.scalars(select(Job.kind)))
+    assert kinds == sorted([jobs.DEADLINE_CHECK, jobs.DIGEST])  # queued once, and both ran
+    assert {j.state for j in db.session.scalars(select(Job))} == {"done"}
