@@ -112,8 +112,9 @@ class Heartbeat(threading.Thread):
 
 class Worker:
     def __init__(self, app: Flask, *, lease_seconds: int = 60, poll_seconds: float = 1.0,
-                 kinds: list[str] | None = None):
+                 kinds: list[str] | None = None, periodic: bool = False):
         self.app = app
+        self.periodic = periodic  # queue due periodic jobs (lms.jobs.schedule); `flask lms worker` does
         self.lease = lease_seconds
         self.poll = poll_seconds
         self.kinds = kinds
@@ -147,7 +148,7 @@ class Worker:
         try:
             while not self.stop.is_set():
                 try:
-                    if not drain:  # a drained run (tests, one-off CLI use) does only what is queued
+                    if self.periodic and not drain:  # a drained run does only what is queued
                         self.schedule(busy=True)
                     job_id = self._claim()
                     if job_id is not None:
@@ -168,7 +169,8 @@ class Worker:
                 if job_id is None:
                     if drain:
                         break
-                    self.schedule(busy=False)
+                    if self.periodic:
+                        self.schedule(busy=False)
                     self.beat(WorkerState.IDLE)
                     self.stop.wait(self.poll)
                     continue

@@ -83,7 +83,7 @@ def test_an_idle_worker_queues_the_hourly_checks_once(app):
 
     from lms.jobs.worker import Worker
 
-    worker = Worker(app, lease_seconds=30, poll_seconds=0.05)
+    worker = Worker(app, lease_seconds=30, poll_seconds=0.05, periodic=True)  # as `flask lms worker` runs
     threading.Timer(1.5, worker.stop.set).start()
     worker.run()  # not drained: it waits for work, and looks for periodic jobs when idle
     kinds = sorted(db.session.scalars(select(Job.kind)))
