@@ -77,6 +77,10 @@ def register_blueprints(app: Flask) -> None:
     uploads.register(app)  # large files in resumable parts, straight to S3 where configured
     from lms.portfolio import views as portfolio
     portfolio.register(app)  # the student's editor, and the public /p/<token> pages employers open
+    from lms.community import views as community
+    community.register(app)  # announcements
+    from lms.notifications import views as notifications
+    notifications.register(app)  # the bell, preferences, unsubscribe; also registers the notify jobs
 
 
 def register_request_hooks(app: Flask) -> None:

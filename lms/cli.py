@@ -133,7 +133,7 @@ def restore_command(folder: Path, yes: bool) -> None:
               help="Serve this worker's Prometheus metrics (job durations and outcomes) on this port.")
 @click.option("--drain", is_flag=True, help="Stop when no job is due (for scripts and tests).")
 def worker(drain: bool, metrics_port: int | None) -> None:
-    """Run background jobs (video transcoding) until SIGTERM."""
+    """Run background jobs (transcoding, exports, notifications; the periodic checks) until SIGTERM."""
     import logging
 
     from lms.jobs.worker import Worker
@@ -146,7 +146,8 @@ def worker(drain: bool, metrics_port: int | None) -> None:
         from lms.metrics import serve_worker_metrics
 
         serve_worker_metrics(metrics_port)
-    runner = Worker(current_app._get_current_object(), lease_seconds=current_app.config["WORKER_LEASE_SECONDS"])
+    runner = Worker(current_app._get_current_object(), lease_seconds=current_app.config["WORKER_LEASE_SECONDS"],
+                    periodic=True)  # deployed workers also queue the hourly deadline check and daily digest
     runner.install_signal_handlers()
     click.echo(f"worker {runner.id} started")
     count = runner.run(drain=drain)

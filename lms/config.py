@@ -77,6 +77,16 @@ class Defaults:
     # keys stay beside the current one so credentials they signed still verify.
     ISSUER_KEY_DIR: str | None = None  # None: instance/issuer-keys
     ISSUER_DID: str | None = None  # None: did:web of APP_ORIGIN, whose /.well-known/did.json we serve
+    # Notification e-mail, sent by the workers. No SMTP_HOST: notifications stay in the app only.
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_TLS = "starttls"  # "starttls" (port 587), "ssl" (implicit TLS, port 465) or "none" (a local relay)
+    SMTP_TIMEOUT = 30  # seconds per SMTP command
+    MAIL_FROM = "Kakehashi <no-reply@localhost>"
+    MAIL_DIGEST_HOUR = 8  # daily digests go out after this hour, in BABEL_DEFAULT_TIMEZONE (Tashkent)
+    ANNOUNCEMENTS_PER_HOUR = 10  # per author: more is flooding (429)
 
 
 def load(app: Flask, overrides: dict | None) -> None:
@@ -114,9 +124,26 @@ def _derive(app: Flask, instance: Path) -> None:
         raise ConfigError("LMS_MEDIA_SECURE_LINK_PREFIX needs LMS_MEDIA_SECURE_LINK_SECRET of 32 characters or more.")
     if app.config["STORAGE"] == "s3" and not app.config["S3_BUCKET"]:
         raise ConfigError("LMS_STORAGE=s3 needs LMS_S3_BUCKET (and LMS_S3_ENDPOINT_URL for non-AWS services).")
+    _check_mail(app)
     if app.config["PRODUCTION"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _check_mail(app: Flask) -> None:
+    config = app.config
+    if config["SMTP_TLS"] not in ("starttls", "ssl", "none"):
+        raise ConfigError(f"LMS_SMTP_TLS must be starttls, ssl or none, not {config['SMTP_TLS']!r}.")
+    for name in ("SMTP_USER", "SMTP_PASSWORD"):  # LMS_* values are read as JSON: a numeric password is a number
+        if config[name] is not None:
+            config[name] = str(config[name])
+    if config["SMTP_HOST"] is not None:
+        config["SMTP_HOST"] = str(config["SMTP_HOST"])
+    if config["SMTP_USER"] and config["SMTP_TLS"] == "none" and config["PRODUCTION"]:
+        raise ConfigError("LMS_SMTP_USER is set with LMS_SMTP_TLS=none: the password would cross the network "
+                          "in clear. Use starttls or ssl.")
+    if not 0 <= int(config["MAIL_DIGEST_HOUR"]) <= 23:
+        raise ConfigError("LMS_MAIL_DIGEST_HOUR must be an hour from 0 to 23.")
 
 
 def normalize_database_url(url: str) -> str:

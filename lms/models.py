@@ -9,3 +9,5 @@ from lms.portfolio import models as portfolio  # noqa: F401
 from lms.records import models as records  # noqa: F401
 from lms.uploads import models as uploads  # noqa: F401
 from lms.video import models as video  # noqa: F401
+from lms.community import models as community  # noqa: F401
+from lms.notifications import models as notifications  # noqa: F401

@@ -9,6 +9,8 @@ ROLES = ["anonymous", "student", "other_student", "instructor", "assistant", "ot
 READ = {
     "/offerings/{offering}": {"student", "instructor", "assistant", "registrar", "admin"},
     "/offerings/{offering}/lessons/{lesson}": {"student", "instructor", "assistant", "registrar", "admin"},
+    "/offerings/{offering}/announcements": {"student", "instructor", "assistant", "registrar", "admin"},
+    "/notifications": {"student", "other_student", "instructor", "assistant", "other_instructor", "registrar", "admin"},
     "/authoring/courses": {"instructor", "assistant", "other_instructor", "admin"},
     "/authoring/courses/{course}": {"instructor", "admin"},
     "/authoring/lessons/{lesson}": {"instructor", "admin"},

@@ -101,4 +101,7 @@ def preferences():
         db.session.commit()
         flash(_("Preferences saved."), "success")
         return redirect(url_for("auth.preferences"))
-    return render_template("auth/preferences.html", form=form)
+    from lms.notifications import forms as notification_forms, services as notifications
+
+    notify_form = notification_forms.preferences_form(notifications.preferences_of(current_user.id), formdata=None)
+    return render_template("auth/preferences.html", form=form, notify_form=notify_form)

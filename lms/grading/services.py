@@ -226,6 +226,9 @@ def release(assignment: Assignment, actor: User) -> int:
     for grade in grades:
         audit(grade, actor, "release", {"released": False},
               {"released": True, "final_score": as_text(final_score(grade, assignment))})
+    from lms.notifications.jobs import record
+
+    record("grades_released", assignment_id=assignment.id)  # the graded students hear of it from the worker
     db.session.flush()
     return len(grades)
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable[[JobContext], None]] = {}
 BEAT_SECONDS = 5.0  # idle workers refresh their health row this often, not on every poll
 PRUNE_SECONDS = 3600.0  # and forget the rows of workers long gone this often
+SCHEDULE_SECONDS = 60.0  # and look whether a periodic job (lms.jobs.schedule) is due this often
 
 
 def handler(kind: str):
@@ -111,8 +112,9 @@ class Heartbeat(threading.Thread):
 
 class Worker:
     def __init__(self, app: Flask, *, lease_seconds: int = 60, poll_seconds: float = 1.0,
-                 kinds: list[str] | None = None):
+                 kinds: list[str] | None = None, periodic: bool = False):
         self.app = app
+        self.periodic = periodic  # queue due periodic jobs (lms.jobs.schedule); `flask lms worker` does
         self.lease = lease_seconds
         self.poll = poll_seconds
         self.kinds = kinds
@@ -123,6 +125,7 @@ class Worker:
         self.jobs_done = 0
         self._last_beat = float("-inf")
         self._last_prune = time.monotonic()
+        self._last_schedule = time.monotonic() - SCHEDULE_SECONDS  # the first idle loop looks
 
     def install_signal_handlers(self) -> None:
         def on_signal(signum, _frame):
@@ -145,6 +148,8 @@ class Worker:
         try:
             while not self.stop.is_set():
                 try:
+                    if self.periodic and not drain:  # a drained run does only what is queued
+                        self.schedule(busy=True)
                     job_id = self._claim()
                     if job_id is not None:
                         self.beat(WorkerState.BUSY, job_id, force=True)
@@ -164,6 +169,8 @@ class Worker:
                 if job_id is None:
                     if drain:
                         break
+                    if self.periodic:
+                        self.schedule(busy=False)
                     self.beat(WorkerState.IDLE)
                     self.stop.wait(self.poll)
                     continue
@@ -197,6 +204,19 @@ class Worker:
         ctx = self.current
         if ctx is not None:
             self.beat(WorkerState.STOPPING if self.stop.is_set() else WorkerState.BUSY, ctx.job_id, force=True)
+
+    def schedule(self, *, busy: bool) -> None:
+        """Queue the periodic jobs that are due: when idle at most once a minute; a worker kept busy by a
+        queue that never empties still does every ten minutes."""
+        now = time.monotonic()
+        if now - self._last_schedule < SCHEDULE_SECONDS * (10 if busy else 1):
+            return
+        self._last_schedule = now
+        with self.app.app_context():
+            from lms.jobs import schedule
+
+            schedule.enqueue_due(self.kinds)
+            db.session.commit()
 
     def _claim(self) -> int | None:
         with self.app.app_context():

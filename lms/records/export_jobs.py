@@ -34,6 +34,7 @@ from lms.catalog.models import Program
 from lms.extensions import db
 from lms.jobs import queue
 from lms.jobs.models import Job
+from lms.jobs.outage import retry_through_outage
 from lms.jobs.worker import Cancelled, JobContext, PermanentError, handler
 from lms.credentials import services as credentials
 from lms.credentials.models import CLR
@@ -250,3 +251,11 @@ def run_export(ctx: JobContext) -> None:
         out.seek(0)
         get_storage().put_stream(key, out, max_bytes=MAX_EXPORT_BYTES)
     db.session.rollback()
+    from lms.notifications.jobs import record
+
+    def notify() -> None:
+        # Its own job, which waits until this one is recorded done: the link then downloads at once.
+        record("export_ready", job_id=ctx.job_id)
+        db.session.commit()
+
+    retry_through_outage(notify, what=f"queueing export {ctx.job_id}'s notification", stop=ctx.cancel)

@@ -114,6 +114,9 @@ def publish(video: Video, *, job_id: int, worker_id: str, prefix: str, duration:
     video.duration, video.width, video.height, video.renditions = duration, width, height, renditions
     if video.lesson is not None:
         video.lesson.video_id = video.id
+        from lms.notifications.jobs import record
+
+        record("video_ready", video_id=video.id)  # in the publishing commit: told exactly when it is true
     db.session.flush()
     return True
 

@@ -65,7 +65,8 @@ def test_cohort_export_end_to_end(app, make, client, auth, fmt):
     assert b"<progress" in page.data and b"transcript-export.js" in page.data
     assert client.get(f"/records/exports/{job.id}/download").status_code == 404  # not ready yet
 
-    assert Worker(app).run(drain=True) == 1
+    assert Worker(app).run(drain=True) == 2  # the export, then its "export ready" notification
+    assert f'id="bell-count">1<' in client.get("/").get_data(as_text=True)
     status = client.get(f"/records/exports/{job.id}", headers={"Accept": "application/json"}).get_json()
     assert status["state"] == "done" and status["percent"] == 100 and status["ready"]
     assert b"Download" in client.get(f"/records/exports/{job.id}").data
