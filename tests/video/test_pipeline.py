@@ -18,7 +18,7 @@ def test_upload_transcode_publish(app, world, clip):
     page = client.get(f"/authoring/lessons/{world.lesson.id}").get_data(as_text=True)
     assert "Lécture 1.mp4" in page and "Queued" in page
 
-    assert run_jobs(app) == 1
+    assert run_jobs(app) == 2  # the transcode, then its "video ready" notification
     assert client.get(status_url).json == {"state": "ready", "percent": 100, "eta_seconds": 0, "error": None}
     db.session.expire_all()
     lesson = world.lesson
