@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import joinedload
 
 from lms import markdown
@@ -12,8 +13,8 @@ from lms.catalog import permissions as catalog
 from lms.catalog.models import Offering
 from lms.community import permissions, services
 from lms.community.forms import AnnouncementForm
-from lms.community.models import Announcement
-from lms.db import utcnow
+from lms.community.models import Announcement, AnnouncementRead
+from lms.db import UTCDateTime, prebuilt, utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.loading import load_or_404
@@ -40,9 +41,23 @@ def course_announcements(offering: Offering):
 
 
 def home_announcements():
-    offerings = catalog.visible_offerings(current_user).with_only_columns(Offering.id)
-    items, read = listing(offerings, limit=HOME_LIMIT)
-    return [a for a in items if a.id not in read]  # the home page shows what is new to the reader
+    """What is new to the reader: the newest unread announcements of their offerings, pinned first."""
+    return list(db.session.scalars(_home_unread(catalog.oversees_all(current_user)),
+                                   {"user_id": current_user.id, "now": utcnow()}))
+
+
+@prebuilt
+def _home_unread(oversees_all: bool):
+    """One statement, built once (lms/db.py, prebuilt statements): the home page runs it on every visit."""
+    user_id = bindparam("user_id")
+    visible = catalog.offerings_visible_to(user_id, oversees_all).with_only_columns(Offering.id)
+    read = exists().where(AnnouncementRead.announcement_id == Announcement.id, AnnouncementRead.user_id == user_id)
+    return (select(Announcement)
+            .where(Announcement.offering_id.in_(visible), Announcement.publish_at <= bindparam("now", type_=UTCDateTime()),
+                   ~read)
+            .options(joinedload(Announcement.offering).joinedload(Offering.course))
+            .order_by(Announcement.pinned.desc(), Announcement.publish_at.desc(), Announcement.id.desc())
+            .limit(HOME_LIMIT))
 
 
 @bp.route("/offerings/<int:offering_id>/announcements", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from lms.db import utcnow
 from lms.extensions import db
@@ -54,9 +54,13 @@ def notify(user_ids: Iterable[int], kind: str, event_key: str, params: dict, lin
     return len(rows)
 
 
+# The header's bell asks on every page: built once (lms/db.py, prebuilt statements).
+_UNREAD = select(func.count()).select_from(Notification).where(
+    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+
+
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(_UNREAD, {"user_id": user_id}) or 0
 
 
 def recent(user_id: int, limit: int = PAGE_SIZE) -> list[Notification]:
