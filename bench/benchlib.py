@@ -24,3 +24,17 @@ def migrated_app(config: dict):
         print(log.getvalue(), file=sys.stderr)
         raise
     return app
+
+
+def production_config(work, url: str, **extra) -> dict:
+    """The app as in production (LMS_PRODUCTION) on `url`, its folders and an issuer key in `work`
+    (production refuses to start without one)."""
+    from pathlib import Path
+
+    from lms.credentials.keys import generate_key
+
+    root = Path(__file__).resolve().parent.parent
+    generate_key(work / "issuer-keys")
+    return {"PRODUCTION": True, "DATABASE_URL": url, "INSTANCE_PATH": str(work / "instance"),
+            "MEDIA_ROOT": str(work / "media"), "ISSUER_KEY_DIR": str(work / "issuer-keys"),
+            "COURSES_DIR": str(root / "courses"), **extra}

@@ -39,12 +39,10 @@ import cProfile
 import contextlib
 import io
 import os
-import platform
 import pstats
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -53,7 +51,7 @@ sys.path.insert(0, str(ROOT))  # benchmark this checkout (see bench/transcode.py
 
 from deadline_spike import hidden_value  # noqa: E402  the benches' HTTP helpers
 from pages_data import FLOOR, PASSWORD, Ids, Page, add_students, build_base, pages_of, student_email  # noqa: E402
-from pages_http import Gunicorn, Session, postmaster_pid, run_load  # noqa: E402
+from pages_http import Gunicorn, Session, machine_line, postmaster_pid, run_load, work_folder  # noqa: E402
 
 
 # ---------------------------------------------------------------- the bare page (imported by gunicorn)
@@ -269,28 +267,19 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="kakehashi-pages-"))
-    # As under gunicorn (deploy/gunicorn.conf.py sets it): prometheus_client picks its multiprocess
-    # value class at import, and each observation then writes to a file: the in-process figures pay it too.
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(work / "metrics")
-    (work / "metrics").mkdir()
-    from benchlib import migrated_app
+    work = work_folder("kakehashi-pages-")
+    from benchlib import migrated_app, production_config
     from delivery_load import python_run, wrk_run
-    from lms.credentials.keys import generate_key
     from tests.postgres import PostgresCluster
 
-    print(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load average "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.students} students, {args.clients} clients, "
+    print(f"{machine_line()}; {args.students} students, {args.clients} clients, "
           f"{args.seconds:g} s per page and server, gunicorn gthread {args.workers} x {args.threads}, "
           f"load by {args.client}")
     cluster, servers = PostgresCluster(), []
     t_start = time.perf_counter()
     try:
         url = cluster.start()
-        generate_key(work / "issuer-keys")  # production refuses to start without an issuer key
-        config = {"PRODUCTION": True, "SECRET_KEY": SECRET_KEY, "DATABASE_URL": url,
-                  "INSTANCE_PATH": str(work / "instance"), "MEDIA_ROOT": str(work / "media"),
-                  "ISSUER_KEY_DIR": str(work / "issuer-keys"), "COURSES_DIR": str(ROOT / "courses")}
+        config = production_config(work, url, SECRET_KEY=SECRET_KEY)
         app = migrated_app(config)
         ids = build_base(app)
         pages = pages_of(ids)

@@ -21,6 +21,25 @@ from pages_data import PASSWORD, Page
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
+
+def work_folder(prefix: str) -> Path:
+    """A temporary folder for the run. Call it before anything imports lms: as under gunicorn
+    (deploy/gunicorn.conf.py sets it), prometheus_client picks its multiprocess value class at
+    import, and each observation then writes to a file, so the in-process figures pay that too."""
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(work / "metrics")
+    (work / "metrics").mkdir()
+    return work
+
+
+def machine_line() -> str:
+    import platform
+
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load average "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
 # ---------------------------------------------------------------- logged-in sessions over HTTP
 
 @dataclass

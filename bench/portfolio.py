@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -34,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pages import P95_TARGET, RATIO_TARGET, SECRET_KEY, bare_app, cpu_and_calls  # noqa: E402
-from pages_http import Gunicorn, postmaster_pid, run_load  # noqa: E402
+from pages_http import Gunicorn, machine_line, postmaster_pid, run_load, work_folder  # noqa: E402
 
 PIECES = 20
 
@@ -140,27 +138,19 @@ def main() -> None:
     parser.add_argument("--in-process-requests", type=int, default=100)
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="kakehashi-portfolio-"))
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(work / "metrics")
-    (work / "metrics").mkdir()
-    from benchlib import migrated_app
+    work = work_folder("kakehashi-portfolio-")
+    from benchlib import migrated_app, production_config
     from delivery_load import python_run, wrk_run
-    from lms.credentials.keys import generate_key
     from tests.postgres import PostgresCluster
 
-    print(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load average "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {PIECES} pieces, {args.clients} anonymous clients, "
+    print(f"{machine_line()}; {PIECES} pieces, {args.clients} anonymous clients, "
           f"{args.seconds:g} s per server, gunicorn gthread {args.workers} x {args.threads}, load by {args.client}")
     cluster, servers = PostgresCluster(), []
     t_start = time.perf_counter()
     try:
         url = cluster.start()
         os.environ["BENCH_DATABASE_URL"] = url
-        generate_key(work / "issuer-keys")
-        config = {"PRODUCTION": True, "SECRET_KEY": SECRET_KEY, "DATABASE_URL": url,
-                  "INSTANCE_PATH": str(work / "instance"), "MEDIA_ROOT": str(work / "media"),
-                  "ISSUER_KEY_DIR": str(work / "issuer-keys"), "COURSES_DIR": str(ROOT / "courses")}
-        app = migrated_app(config)
+        app = migrated_app(production_config(work, url, SECRET_KEY=SECRET_KEY))
         path, student_id = build(app)
         client, bare = app.test_client(), bare_app().test_client()
         size = len(client.get(path, base_url="https://localhost").get_data())
