@@ -229,13 +229,30 @@ def watch(offering_id: int, lesson_id: int):
                    completed=services.completed(progress))
 
 
+_masters: dict[str, str] = {}  # published prefix -> its master playlist (a published ladder never changes)
+
+
+def _published_master(prefix: str) -> str | None:
+    """The master playlist of a published ladder, read from storage once per process (every lesson
+    view needs it). Only what was read is kept: a storage error is tried again next time."""
+    text = _masters.get(prefix)
+    if text is None:
+        try:
+            text = get_storage().read_bytes(f"{prefix}/master.m3u8", max_bytes=64 * 1024).decode()
+        except (StorageError, OSError, UnicodeDecodeError):
+            return None
+        if len(_masters) > 4096:
+            _masters.clear()
+        _masters[prefix] = text
+    return text
+
+
 def inline_master(video: Video, viewer: Viewer | int) -> str | None:
     """The master playlist itself, its playlists' URLs signed for this user, for the page to hand to
     hls.js: the player starts one request sooner (a round trip: 150 ms and more on a mobile link).
     None (the player fetches it) if it cannot be read or names a file the media route would refuse."""
-    try:
-        text = get_storage().read_bytes(f"{video.published_prefix}/master.m3u8", max_bytes=64 * 1024).decode()
-    except (StorageError, OSError, UnicodeDecodeError):
+    text = _published_master(video.published_prefix)
+    if text is None:
         return None
     names = re.findall(r'URI="([^"]+)"', text) + [line for line in text.splitlines() if line and line[0] != "#"]
     if not all(NAME_RE.match(name) and name.endswith("/index.m3u8") for name in names):
