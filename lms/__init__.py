@@ -95,6 +95,8 @@ def register_request_hooks(app: Flask) -> None:
     register_session_hooks(app)
     register_template_helpers(app)
     register_navigation(app)
+    from lms import static_gzip
+    static_gzip.register(app)  # hls.js and the player's scripts gzipped: a weak link starts sooner
 
 
 def register_commands(app: Flask) -> None:

@@ -6,7 +6,9 @@ text or link itself), so an employer holding the file can check it is the one th
 The score is not in it: the student decides per piece whether a viewer sees the score, and a
 signed document cannot change. Signing runs in the worker (job PORTFOLIO_CREDENTIALS), between
 short transactions: hashing a large build and the RDF canonicalization take no transaction along.
-A credential is revoked when its piece leaves the portfolio.
+A credential is revoked when its piece leaves the portfolio; when the piece goes with its submission
+(deleted, or its assignment deleted: a database cascade, no code runs), the hourly sweep below
+revokes it.
 """
 from __future__ import annotations
 
@@ -22,13 +24,14 @@ from lms.catalog.models import Course, Offering
 from lms.credentials import services as credentials
 from lms.credentials.models import WORK, IssuedCredential
 from lms.extensions import db
-from lms.jobs import queue
+from lms.jobs import queue, schedule
 from lms.jobs.worker import JobContext, handler
 from lms.portfolio.models import PortfolioPiece
 from lms.records.clr import OB_CONTEXTS, OB_SCHEMA, _identifier, alignments, stamp
 from lms.storage import get_storage
 
 PORTFOLIO_CREDENTIALS = "portfolio_credentials"
+ORPHAN_SWEEP = "portfolio_orphan_sweep"
 HASH_CHUNK = 1024 * 1024
 
 
@@ -150,3 +153,18 @@ def issue_work_credentials(ctx: JobContext) -> None:
         else:  # removed (or given a credential by another attempt) while this one was signing
             credentials.revoke(db.session.get(IssuedCredential, row_id), "Not shown in a portfolio", None)
     db.session.commit()
+
+
+@handler(ORPHAN_SWEEP)
+def revoke_orphans(ctx: JobContext) -> None:
+    """Work credentials no piece points at any more, not yet revoked: revoked now."""
+    linked = select(PortfolioPiece.credential_id).where(PortfolioPiece.credential_id.is_not(None))
+    orphans = db.session.scalars(select(IssuedCredential).where(
+        IssuedCredential.kind == WORK, IssuedCredential.revoked_at.is_(None),
+        IssuedCredential.document.is_not(None), IssuedCredential.id.not_in(linked))).all()
+    for row in orphans:
+        credentials.revoke(row, "The work is no longer in the university's records", None)
+    db.session.commit()
+
+
+schedule.periodic(ORPHAN_SWEEP, 3600)

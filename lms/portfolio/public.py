@@ -48,7 +48,7 @@ def show(token: str):
     link = _link_or_404(token)
     portfolio, language = link.portfolio, viewer_language()
     with force_locale(language):
-        content = _content(portfolio, token, language)
+        content = _content(link, token, language)
         body = render_template("portfolio/public.html", student=portfolio.student, body=content)
     services.count_view(link)  # after rendering: the commit expires what the page showed
     db.session.commit()
@@ -63,10 +63,12 @@ _rendered_lock = threading.Lock()
 RENDERED_MAX = 256
 
 
-def _content(portfolio, token: str, language: str) -> Markup:
-    # A build's iframe URL is signed for BUILD_URL_MAX_AGE: a page is reused for half of that at
-    # most, so the URL it carries stays valid for at least the other half.
-    period = max(1, int(current_app.config["BUILD_URL_MAX_AGE"]) // 2)
+def _content(link, token: str, language: str) -> Markup:
+    portfolio = link.portfolio
+    # A build's iframe URL and a video's poster URL are signed for a while: a page is reused for
+    # half of that at most, so the URLs it carries stay valid for at least the other half.
+    config = current_app.config
+    period = max(1, min(int(config["BUILD_URL_MAX_AGE"]), int(config["MEDIA_URL_MAX_AGE"])) // 2)
     key = (services.stamp(portfolio), language, token, int(time.time() // period))
     with _rendered_lock:
         content = _rendered.get(key)
@@ -74,12 +76,37 @@ def _content(portfolio, token: str, language: str) -> Markup:
             _rendered.move_to_end(key)
             return content
     content = Markup(render_template("portfolio/_public_body.html", portfolio=portfolio, student=portfolio.student,
-                                     shown=services.shown_pieces(portfolio), token=token))
+                                     shown=services.shown_pieces(portfolio), token=token,
+                                     poster=lambda video: _poster(video, link.id)))
     with _rendered_lock:
         _rendered[key] = content
         while len(_rendered) > RENDERED_MAX:
             _rendered.popitem(last=False)
     return content
+
+
+def _poster(video, link_id: int) -> str | None:
+    from lms.video.media_access import Viewer, media_url
+
+    return media_url(video.id, Viewer(link_id=link_id), "poster.jpg") if video.width else None
+
+
+@bp.get("/<token>/pieces/<int:piece_id>/video")
+def video(token: str, piece_id: int):
+    """A video piece on a page of its own (one player per page), through the normal HLS player."""
+    from lms.video.media_access import Viewer
+    from lms.video.models import Video, VideoState
+    from lms.video.views import playback_urls
+
+    link = _link_or_404(token)
+    item = next((x for x in services.shown_pieces(link.portfolio) if x.piece.id == piece_id), None)
+    video = db.session.get(Video, item.submission.video_id) if item and item.submission.video_id else None
+    if video is None or video.state != VideoState.READY:
+        abort(404)
+    with force_locale(viewer_language()):
+        body = render_template("portfolio/video.html", item=item, token=token, student=link.portfolio.student,
+                               p=playback_urls(video, Viewer(link_id=link.id)))
+    return body, 200, PRIVATE_HEADERS
 
 
 @bp.get("/<token>/summary.pdf")

@@ -166,6 +166,19 @@ def open_link(token: str, now: datetime | None = None) -> PortfolioLink | None:
     return link
 
 
+def link_shows_video(link_id: int, video_id: int) -> bool:
+    """Whether this link may play this video now: the link is active and one of its portfolio's
+    shown pieces is the video submission (the media route asks for every playlist and segment)."""
+    link = db.session.get(PortfolioLink, link_id)
+    if link is None or link.portfolio.hidden or not link.active(utcnow()):
+        return False
+    return db.session.execute(_eligible().with_only_columns(Submission.id)
+                              .join(PortfolioPiece, PortfolioPiece.submission_id == Submission.id)
+                              .where(PortfolioPiece.portfolio_id == link.portfolio_id,
+                                     Submission.student_id == link.portfolio.student_id,
+                                     Submission.video_id == video_id).limit(1)).first() is not None
+
+
 def count_view(link: PortfolioLink) -> None:
     """One more view, counted in the database (two viewers at once both count)."""
     db.session.execute(update(PortfolioLink).where(PortfolioLink.id == link.id)

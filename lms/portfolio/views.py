@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from lms.auth.models import Role
 from lms.auth.permissions import roles_required
 from lms.db import utcnow
+from lms.extensions import db
 from lms.errors import attempt
 from lms.loading import load_or_404
 from lms.portfolio import permissions, services
@@ -163,3 +164,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(public.bp)
     app.add_template_filter(markdown.render_cached, "markdown")  # sanitized (lms/markdown.py)
+    app.jinja_env.globals["video_of"] = _video_of
+
+
+def _video_of(submission):
+    from lms.video.models import Video
+
+    return db.session.get(Video, submission.video_id) if submission.video_id else None

@@ -16,14 +16,14 @@ from lms.auth.permissions import roles_required
 from lms.catalog import permissions
 from lms.catalog.models import Lesson, Offering
 from lms.errors import DomainError
-from lms.extensions import db
+from lms.extensions import db, login_manager
 from lms.loading import load_or_404
 from lms.storage import StorageError, TooLarge, get_storage
 from lms.storage.delivery import deliver
 from lms.uploads import services as uploads
 from lms.video import captions, services
 from lms.video.hls import presign_segments
-from lms.video.media_access import NAME_RE, media_url, mimetype, read_token
+from lms.video.media_access import NAME_RE, Viewer, media_url, mimetype, read_token
 from lms.video.models import Caption, Video, VideoState
 
 bp = Blueprint("video", __name__)
@@ -158,14 +158,23 @@ def may_watch(user, video: Video) -> bool:
             or permissions.oversees_all(user))
 
 
+def _may_play(video: Video, viewer: Viewer) -> bool:
+    if viewer.user_id is not None:  # a user's URL: in that user's session only
+        return current_user.id == viewer.user_id and may_watch(current_user, video)
+    from lms.portfolio.services import link_shows_video
+
+    return link_shows_video(viewer.link_id, video.id)  # a portfolio link's: while the link shows it
+
+
 @bp.route("/media/<token>/<path:name>")
-@login_required
 def media(token: str, name: str):
     claims = read_token(token)
-    if claims is None or claims[1] != current_user.id or not NAME_RE.match(name):
+    if claims is None or not NAME_RE.match(name):
         abort(404)
+    if claims[1].user_id is not None and not current_user.is_authenticated:
+        return login_manager.unauthorized()  # a user's URL, opened logged out: log in first
     video = db.session.get(Video, claims[0])
-    if video is None or video.state != VideoState.READY or not may_watch(current_user, video):
+    if video is None or video.state != VideoState.READY or not _may_play(video, claims[1]):
         abort(404)
     if name.startswith("captions/"):
         caption = db.session.scalar(select(Caption).where(
@@ -220,25 +229,43 @@ def watch(offering_id: int, lesson_id: int):
                    completed=services.completed(progress))
 
 
-def inline_master(video: Video, user_id: int) -> str | None:
+_masters: dict[str, str] = {}  # published prefix -> its master playlist (a published ladder never changes)
+
+
+def _published_master(prefix: str) -> str | None:
+    """The master playlist of a published ladder, read from storage once per process (every lesson
+    view needs it). Only what was read is kept: a storage error is tried again next time."""
+    text = _masters.get(prefix)
+    if text is None:
+        try:
+            text = get_storage().read_bytes(f"{prefix}/master.m3u8", max_bytes=64 * 1024).decode()
+        except (StorageError, OSError, UnicodeDecodeError):
+            return None
+        if len(_masters) > 4096:
+            _masters.clear()
+        _masters[prefix] = text
+    return text
+
+
+def inline_master(video: Video, viewer: Viewer | int) -> str | None:
     """The master playlist itself, its playlists' URLs signed for this user, for the page to hand to
     hls.js: the player starts one request sooner (a round trip: 150 ms and more on a mobile link).
     None (the player fetches it) if it cannot be read or names a file the media route would refuse."""
-    try:
-        text = get_storage().read_bytes(f"{video.published_prefix}/master.m3u8", max_bytes=64 * 1024).decode()
-    except (StorageError, OSError, UnicodeDecodeError):
+    text = _published_master(video.published_prefix)
+    if text is None:
         return None
     names = re.findall(r'URI="([^"]+)"', text) + [line for line in text.splitlines() if line and line[0] != "#"]
     if not all(NAME_RE.match(name) and name.endswith("/index.m3u8") for name in names):
         return None
-    sign = {name: media_url(video.id, user_id, name) for name in names}
+    sign = {name: media_url(video.id, viewer, name) for name in names}
     text = re.sub(r'URI="([^"]+)"', lambda m: f'URI="{sign[m.group(1)]}"', text)
     return "\n".join(sign.get(line, line) for line in text.splitlines()) + "\n"
 
 
-def playback_urls(video: Video) -> dict:
-    """Signed URLs for the current user to play a ready video (lesson or submission)."""
-    uid = current_user.id
+def playback_urls(video: Video, viewer: Viewer | None = None) -> dict:
+    """Signed URLs to play a ready video (lesson or submission): for the current user, or for
+    `viewer` (a public portfolio link's)."""
+    uid = viewer or Viewer(user_id=current_user.id)
     return {
         "video": video,
         "master": media_url(video.id, uid, "master.m3u8"),

@@ -49,3 +49,23 @@ def test_the_public_page_links_to_the_verifier_and_removal_revokes(app, world):
     client.post(f"/portfolio/pieces/{piece.id}/remove", data={"csrf_token": csrf(page)})
     assert db.session.get(IssuedCredential, credential_id).revoked_at is not None
     assert credentials.verify(db.session.get(IssuedCredential, credential_id).document).status == "revoked"
+
+
+def test_a_deleted_submissions_credential_is_revoked_by_the_hourly_sweep(app, world):
+    from lms.jobs import schedule
+    from lms.portfolio import proof
+
+    client, _ = editor(app, world.student)
+    add(client, world.essay_work.id)
+    Worker(app).run(drain=True)
+    credential_id = db.session.scalar(db.select(PortfolioPiece.credential_id))
+    db.session.execute(db.delete(type(world.essay_work)).where(type(world.essay_work).id == world.essay_work.id))
+    db.session.commit()  # as a cascade would: no code of ours runs
+    assert db.session.scalar(db.select(db.func.count()).select_from(PortfolioPiece)) == 0
+    assert db.session.get(IssuedCredential, credential_id).revoked_at is None
+    assert schedule.enqueue_due([proof.ORPHAN_SWEEP])
+    db.session.commit()
+    Worker(app).run(drain=True)
+    db.session.expire_all()
+    row = db.session.get(IssuedCredential, credential_id)
+    assert row.revoked_at is not None and credentials.verify(row.document).status == "revoked"
